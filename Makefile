@@ -1,0 +1,42 @@
+# symprop: `make demo` and `make test` work on a fresh machine with only Python 3.11+.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint bench bench-quick golden clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m symprop.demo --out reports/demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check symprop tests benchmarks examples
+
+# rewrite the golden files (generated kernels, LaTeX decks) on purpose, then review the diff
+golden: $(STAMP)
+	SYMPROP_UPDATE_GOLDEN=1 $(PY) -m pytest -q tests -k golden
+
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: pyproject.toml benchmarks/requirements.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e . -r benchmarks/requirements.txt
+	touch $@
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python -m benchmarks.run --out reports/benchmarks.md
+
+bench-quick: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python -m benchmarks.run --quick --out reports/benchmarks-quick.md
+
+clean:
+	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info

@@ -1,0 +1,217 @@
+"""The rule table: one row per activation and per loss.
+
+A row holds only the SymPy definition and its display/code names. Everything else — the
+derivative, and the derivative written in the unit's *output* (σ' = σ(1−σ), tanh' = 1−tanh²) —
+is derived from the definition by SymPy and proven there (see :func:`output_derivative`).
+Adding a smooth activation is one row with its formula.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import sympy as sp
+
+Z = sp.Symbol("z", real=True)          # a unit's net input
+Y = sp.Symbol("y", real=True)          # a unit's output
+D = sp.Symbol("d", real=True)          # a target
+K = sp.Symbol("K", positive=True, integer=True)  # number of output units
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation function. ``definition`` maps a SymPy expression z to f(z)."""
+
+    name: str
+    definition: Callable[[sp.Expr], sp.Expr]
+    latex: str                                  # LaTeX name of f, e.g. r"\sigma"
+    differentiable: bool = True
+    layerwise: bool = False                     # softmax: f depends on the whole layer
+    stable: Callable[[sp.Expr], sp.Expr] | None = None  # equal to definition, safe in floats
+    outputs: tuple[int, int] | None = None      # output values of a threshold unit (low, high)
+    note: str = ""
+
+    def __call__(self, z: sp.Expr) -> sp.Expr:
+        return self.definition(z)
+
+
+def _sigmoid(z: sp.Expr) -> sp.Expr:
+    return 1 / (1 + sp.exp(-z))
+
+
+def _sigmoid_stable(z: sp.Expr) -> sp.Expr:
+    # exp of a non-positive number never overflows
+    return sp.Piecewise((1 / (1 + sp.exp(-z)), z >= 0), (sp.exp(z) / (1 + sp.exp(z)), True))
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    row.name: row
+    for row in (
+        Activation("linear", lambda z: z, r"\mathrm{id}"),
+        Activation("sigmoid", _sigmoid, r"\sigma", stable=_sigmoid_stable),
+        Activation("tanh", sp.tanh, r"\tanh"),
+        Activation("relu", lambda z: sp.Max(0, z), r"\mathrm{ReLU}"),
+        Activation("softplus", lambda z: sp.log(1 + sp.exp(z)), r"\mathrm{softplus}"),
+        Activation("softmax", sp.exp, r"\mathrm{softmax}", layerwise=True,
+                   note="y_k = exp(net_k) / sum_j exp(net_j)"),
+        Activation("step", lambda z: sp.Piecewise((1, z >= 0), (0, True)), r"\mathrm{step}",
+                   differentiable=False, outputs=(0, 1)),
+        Activation("sign", lambda z: sp.Piecewise((1, z >= 0), (-1, True)), r"\varphi",
+                   differentiable=False, outputs=(-1, 1)),
+        Activation("threshold", lambda z: sp.Piecewise((1, z >= 0), (0, True)), r"\theta",
+                   differentiable=False, outputs=(0, 1),
+                   note="McCulloch-Pitts: 1 if net >= T else 0, with T = -b"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One loss. ``term(y, d, K)`` is one output unit's share; E = Σ_k term(y_k, d_k)."""
+
+    name: str
+    term: Callable[[sp.Expr, sp.Expr, sp.Expr], sp.Expr]
+    latex: str                                  # E in the lecture's notation
+    differentiable: bool = True
+    probabilistic: bool = False                 # needs outputs in (0, 1)
+    one_hot: bool = False                       # targets sum to one (δ = y − d with softmax)
+
+
+LOSSES: dict[str, Loss] = {
+    row.name: row
+    for row in (
+        Loss("sse", lambda y, d, k: sp.Rational(1, 2) * (y - d) ** 2,
+             r"E = \frac{1}{2} \sum_{k} (y_k - d_k)^2"),
+        Loss("mse", lambda y, d, k: (y - d) ** 2 / k,
+             r"E = \frac{1}{K} \sum_{k} (y_k - d_k)^2"),
+        Loss("log", lambda y, d, k: -(d * sp.log(y) + (1 - d) * sp.log(1 - y)),
+             r"E = -\sum_{k} \left[ d_k \ln y_k + (1 - d_k) \ln (1 - y_k) \right]",
+             probabilistic=True),
+        Loss("cross-entropy", lambda y, d, k: -d * sp.log(y),
+             r"E = -\sum_{k} d_k \ln y_k", probabilistic=True, one_hot=True),
+        Loss("zero-one", lambda y, d, k: sp.Piecewise((0, sp.Eq(y, d)), (1, True)),
+             r"E = \sum_{k} [y_k \neq d_k]", differentiable=False),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Derivative:
+    """f'(z), and when it exists f' written in the output y = f(z), with the proof's steps."""
+
+    in_net: sp.Expr                     # f'(z), in Z
+    in_output: sp.Expr | None           # g(y) with f'(z) = g(f(z)), in Y
+    steps: tuple[str, ...] = field(default=())
+
+
+def _poly_in_output(fz: sp.Expr, dfz: sp.Expr, max_degree: int = 3) -> sp.Expr | None:
+    """Find a polynomial P with f'(z) = P(f(z)), fitted at sample points, then proven."""
+    points = [sp.Rational(n, 7) for n in (-9, -4, -1, 2, 5, 8, 11)]
+    for degree in range(max_degree + 1):
+        coeffs = sp.symbols(f"c0:{degree + 1}")
+        rows, rhs = [], []
+        for p in points[: degree + 1]:
+            fv = sp.N(fz.subs(Z, p), 50)
+            rows.append([fv**i for i in range(degree + 1)])
+            rhs.append(sp.N(dfz.subs(Z, p), 50))
+        try:
+            sol = sp.Matrix(rows).LUsolve(sp.Matrix(rhs))
+        except (ValueError, ZeroDivisionError):
+            continue
+        exact = [sp.nsimplify(sp.N(c, 30), rational=True, tolerance=1e-25) for c in sol]
+        candidate = sum(c * Y**i for i, c in enumerate(exact))
+        if _proven_equal(dfz, candidate.subs(Y, fz)):
+            return tidy_polynomial(candidate)
+    return None
+
+
+def tidy_polynomial(poly: sp.Expr) -> sp.Expr:
+    """The most readable of a polynomial's forms: y(1 − y) rather than −y(y − 1), 1 − y²."""
+    expanded = sp.expand(poly)
+    factored = sp.factor(expanded)
+    coeff, factors = factored.as_coeff_mul()
+    if coeff < 0:
+        # flip one (y − r) factor into (r − y) so that no minus sign leads
+        for i, f in enumerate(factors):
+            if f.is_Add and f.has(Y):
+                factors = factors[:i] + (-f,) + factors[i + 1:]
+                coeff = -coeff
+                break
+    factored = sp.Mul(coeff, *factors) if coeff != 1 else sp.Mul(*factors)
+    return factored if sp.count_ops(factored) <= sp.count_ops(expanded) else expanded
+
+
+def _inverse_in_output(fz: sp.Expr, dfz: sp.Expr) -> sp.Expr | None:
+    """Solve y = f(z) for z and substitute into f'(z)."""
+    try:
+        roots = sp.solve(sp.Eq(Y, fz), Z)
+    except (NotImplementedError, ValueError):
+        return None
+    for root in roots:
+        candidate = sp.simplify(dfz.subs(Z, root))
+        if candidate.has(Z):
+            continue
+        if _proven_equal(dfz, candidate.subs(Y, fz)):
+            return candidate
+    return None
+
+
+def _proven_equal(a: sp.Expr, b: sp.Expr) -> bool:
+    diff = a - b
+    for simplifier in (sp.cancel, lambda e: sp.simplify(e.rewrite(sp.exp))):
+        try:
+            if simplifier(diff) == 0:
+                return True
+        except (TypeError, ValueError, NotImplementedError):
+            pass
+    return False
+
+
+def _piecewise_linear_in_output(row: Activation, dfz: sp.Expr, at_zero: sp.Expr) -> sp.Expr | None:
+    """ReLU-like rows: f(z) = z for z > 0 and f(z) = 0 for z <= 0, so f' depends on sign(y)."""
+    pos, neg = sp.Symbol("p", positive=True), sp.Symbol("n", nonpositive=True)
+    if sp.simplify(row(pos) - pos) == 0 and sp.simplify(row(neg)) == 0:
+        return sp.Heaviside(Y, at_zero)
+    return None
+
+
+@lru_cache(maxsize=None)
+def output_derivative(name: str, relu_at_zero: sp.Rational = sp.Integer(0)) -> Derivative:
+    """Derive f'(z) and, where one exists, f' written in the output y = f(z).
+
+    The output form is *found* (polynomial fit, or inverting y = f(z)) and then *proven*
+    symbolically; nothing here is typed in per activation.
+    """
+    row = ACTIVATIONS[name]
+    if not row.differentiable:
+        return Derivative(sp.Integer(0), None, ("not differentiable: f' = 0 wherever it exists",))
+    if row.layerwise:
+        # softmax: ∂y_j/∂net_k = y_j (δ_jk − y_k); the diagonal is y(1 − y)
+        return Derivative(sp.Integer(0), Y * (1 - Y), ("∂y_j/∂net_k = y_j (δ_jk − y_k)",))
+    fz = row(Z)
+    dfz = sp.diff(fz, Z)
+    if dfz.has(sp.Heaviside) or dfz.has(sp.Piecewise) or dfz.has(sp.Max):
+        dfz = dfz.replace(sp.Heaviside, lambda *a: sp.Heaviside(a[0], relu_at_zero))
+        out = _piecewise_linear_in_output(row, dfz, relu_at_zero)
+        steps = (f"f'(z) = {dfz}", "f(z) > 0 exactly when z > 0, so f'(z) = step(f(z))")
+        return Derivative(dfz, out, steps)
+    out = _poly_in_output(fz, dfz) or _inverse_in_output(fz, dfz)
+    steps = (f"f'(z) = {sp.simplify(dfz)}",)
+    if out is not None:
+        steps += (f"= {out.subs(Y, sp.Symbol('f(z)'))}   (proven: f'(z) - g(f(z)) simplifies to 0)",)
+    return Derivative(dfz, out, steps)
+
+
+def activation(name: str) -> Activation:
+    return ACTIVATIONS[name]
+
+
+def loss(name: str) -> Loss:
+    return LOSSES[name]
+
+
+def loss_gradient(name: str) -> sp.Expr:
+    """∂E/∂y_k for one output unit, derived from the loss row (in Y, D, K)."""
+    return sp.simplify(sp.diff(LOSSES[name].term(Y, D, K), Y))

@@ -1,0 +1,379 @@
+"""The network description: the Python API (`Network`, `Dense`) and the TOML spec file.
+
+Both build the same frozen `Network`. Everything a user can get wrong is checked here, once,
+with a `SpecError` naming the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+from .addresses import parse as parse_address
+from .derive.rules import ACTIVATIONS, LOSSES
+from .errors import SpecError
+
+NOTATION_DEFAULTS: dict[str, Any] = {
+    "x": "x", "h": "h", "y": "y", "d": "d", "net": r"\mathrm{net}", "f": "f", "eta": r"\eta",
+    "E": "E", "w": "w", "b": "b", "delta": r"\delta",
+    "input_index": "m", "indices": ["k", "j", "i", "p", "q", "r", "s", "t", "u", "v"],
+    "weight_order": "kj",   # w_{k,j}: receiving unit first (the lecture's); "jk" flips it
+}
+
+
+@dataclass(frozen=True)
+class Dense:
+    """A fully connected layer: ``units`` units with one activation, with or without bias."""
+
+    units: int
+    activation: str = "sigmoid"
+    bias: bool = True
+
+    def __post_init__(self) -> None:
+        _check_layer(self, "layers", None)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One worked training step: an input, its target and a learning rate (exact)."""
+
+    input: tuple[sp.Rational, ...]
+    target: tuple[sp.Rational, ...]
+    learning_rate: sp.Rational = sp.Integer(1)
+
+
+@dataclass(frozen=True)
+class Network:
+    """A multilayer network. ``inputs`` is a count or a list of display names."""
+
+    inputs: int | tuple[str, ...] | list[str]
+    layers: tuple[Dense, ...] | list[Dense]
+    loss: str = "sse"
+    weights: dict[str, Any] = field(default_factory=dict)
+    example: Example | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    notation: dict[str, Any] = field(default_factory=dict)
+    claims: dict[str, str] = field(default_factory=dict)
+    formulas: dict[str, str] = field(default_factory=dict)
+    name: str = "network"
+    relu_at_zero: sp.Rational = sp.Integer(0)
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        where = self.source
+        inputs = self.inputs
+        if isinstance(inputs, list | tuple):
+            if not inputs or not all(isinstance(n, str) and n for n in inputs):
+                raise SpecError("bad input names", file=where, key="network.inputs",
+                                expected="a positive integer or a list of non-empty names",
+                                got=inputs)
+            object.__setattr__(self, "inputs", tuple(inputs))
+        elif not (isinstance(inputs, int) and not isinstance(inputs, bool) and inputs >= 1):
+            raise SpecError("bad input count", file=where, key="network.inputs",
+                            expected="a positive integer or a list of names", got=inputs)
+        layers = tuple(self.layers)
+        if not layers:
+            raise SpecError("no layers", file=where, key="network.layers",
+                            expected="at least one [[network.layers]] table")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Dense):
+                raise SpecError("not a layer", file=where, key=f"network.layers[{i + 1}]",
+                                expected="symprop.Dense(...)", got=layer)
+            if ACTIVATIONS[layer.activation].layerwise and i != len(layers) - 1:
+                raise SpecError("softmax only as the last layer", file=where,
+                                key=f"network.layers[{i + 1}].activation",
+                                expected="softmax on the output layer only")
+        object.__setattr__(self, "layers", layers)
+        if self.loss not in LOSSES:
+            raise SpecError("unknown loss", file=where, key="network.loss",
+                            expected="one of " + ", ".join(LOSSES), got=self.loss)
+        smooth = [ACTIVATIONS[layer.activation].differentiable for layer in layers]
+        if not all(smooth) and any(smooth):
+            raise SpecError("threshold units cannot be mixed with differentiable layers",
+                            file=where, key="network.layers",
+                            expected="all layers differentiable, or all threshold/step/sign")
+        object.__setattr__(self, "weights", _check_weights(self, self.weights))
+        if self.example is not None:
+            _check_example(self, self.example)
+        object.__setattr__(self, "notation", {**NOTATION_DEFAULTS, **self.notation})
+        _check_notation(self)
+        for label, target in self.labels.items():
+            self._resolve(target, f"labels.{label}")
+
+    # -- shape -----------------------------------------------------------------------------
+    @property
+    def n_inputs(self) -> int:
+        return self.inputs if isinstance(self.inputs, int) else len(self.inputs)
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        if isinstance(self.inputs, tuple):
+            return self.inputs
+        return tuple(f"x{i}" for i in range(1, self.n_inputs + 1))
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Units per layer, the input layer first: (n_inputs, units_1, …, units_L)."""
+        return (self.n_inputs, *(layer.units for layer in self.layers))
+
+    @property
+    def depth(self) -> int:
+        return len(self.layers)
+
+    @property
+    def is_perceptron(self) -> bool:
+        return not ACTIVATIONS[self.layers[0].activation].differentiable
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        shapes: dict[str, tuple[int, ...]] = {}
+        for l, layer in enumerate(self.layers, start=1):
+            shapes[f"W{l}"] = (layer.units, self.sizes[l - 1])
+            if layer.bias:
+                shapes[f"b{l}"] = (layer.units,)
+        return shapes
+
+    # -- addresses -------------------------------------------------------------------------
+    def address(self, text: str):
+        """Parse an address or a label from ``[labels]`` into a canonical `Address`."""
+        return self._resolve(self.labels.get(text, text), text)
+
+    def _resolve(self, text: str, key: str):
+        try:
+            addr = parse_address(text, self.depth)
+        except ValueError as exc:
+            raise SpecError(str(exc), file=self.source, key=key,
+                            expected="an address like w2[1,1], out1[2], y[1]+ or E") from None
+        problem = self._out_of_range(addr)
+        if problem:
+            raise SpecError(f"{text!r} points nowhere: {problem}", file=self.source, key=key,
+                            expected="an address that exists in this network")
+        return addr
+
+    def _out_of_range(self, addr) -> str | None:
+        sizes = self.sizes
+        if addr.layer is not None and not 1 <= addr.layer <= self.depth:
+            return f"layers are 1..{self.depth}"
+        if addr.kind == "x" and addr.index[0] > sizes[0]:
+            return f"there are {sizes[0]} inputs"
+        if addr.kind == "d" and addr.index[0] > sizes[-1]:
+            return f"there are {sizes[-1]} outputs"
+        if addr.layer is not None:
+            if addr.index and addr.index[0] > sizes[addr.layer]:
+                return f"layer {addr.layer} has {sizes[addr.layer]} units"
+            if addr.kind in ("w", "dE/dw") and addr.index[1] > sizes[addr.layer - 1]:
+                return f"layer {addr.layer} has {sizes[addr.layer - 1]} inputs"
+            if addr.kind in ("b", "dE/db") and not self.layers[addr.layer - 1].bias:
+                return f"layer {addr.layer} has no bias"
+        return None
+
+    # -- the rest of the pipeline ------------------------------------------------------------
+    def with_(self, **changes: Any) -> Network:
+        return replace(self, **changes)
+
+    def derive(self, **kwargs: Any):
+        from .derive.backprop import derive
+        return derive(self, **kwargs)
+
+    def worked_example(self):
+        from .derive.example import worked_example
+        return worked_example(self)
+
+    def compile(self, dtype: str = "float64", **kwargs: Any):
+        from .runtime.kernels import compile_network
+        return compile_network(self, dtype=dtype, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+def _check_layer(layer: Dense, key: str, where: str | None) -> None:
+    if not (isinstance(layer.units, int) and not isinstance(layer.units, bool) and layer.units >= 1):
+        raise SpecError("bad unit count", file=where, key=f"{key}.units",
+                        expected="a positive integer", got=layer.units)
+    if layer.activation not in ACTIVATIONS:
+        raise SpecError("unknown activation", file=where, key=f"{key}.activation",
+                        expected="one of " + ", ".join(ACTIVATIONS), got=layer.activation)
+    if not isinstance(layer.bias, bool):
+        raise SpecError("bad bias flag", file=where, key=f"{key}.bias",
+                        expected="true or false", got=layer.bias)
+
+
+def exact(value: Any, *, file: str | None, key: str) -> sp.Rational:
+    """A number as written (TOML float, int or string like "0.1" or "1/3") as an exact rational."""
+    if isinstance(value, bool):
+        raise SpecError("not a number", file=file, key=key, expected="a number", got=value)
+    if isinstance(value, int):
+        return sp.Integer(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise SpecError("not a finite number", file=file, key=key, expected="a finite number",
+                            got=value)
+        return sp.Rational(repr(value))
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if "/" in text:
+                num, den = text.split("/")
+                return sp.Rational(int(num), int(den))
+            float(text)
+            return sp.Rational(text)
+        except (ValueError, ZeroDivisionError, TypeError):
+            pass
+    if isinstance(value, sp.Rational):
+        return value
+    raise SpecError("not a number", file=file, key=key, expected="a number such as 0.35 or '1/3'",
+                    got=value)
+
+
+def _check_weights(net: Network, weights: dict[str, Any]) -> dict[str, tuple]:
+    shapes = net.param_shapes()
+    checked: dict[str, tuple] = {}
+    for name, value in weights.items():
+        key = f"weights.{name}"
+        if name not in shapes:
+            raise SpecError("unknown weight matrix", file=net.source, key=key,
+                            expected="one of " + ", ".join(shapes))
+        shape = shapes[name]
+        if hasattr(value, "tolist"):
+            value = value.tolist()
+        if len(shape) == 2:
+            ok = isinstance(value, list | tuple) and len(value) == shape[0] and all(
+                isinstance(r, list | tuple) and len(r) == shape[1] for r in value)
+            if not ok:
+                raise SpecError("wrong matrix shape", file=net.source, key=key,
+                                expected=f"{shape[0]} rows of {shape[1]} numbers "
+                                f"(row = receiving unit)", got=value)
+            checked[name] = tuple(
+                tuple(exact(v, file=net.source, key=f"{key}[{r + 1}][{c + 1}]")
+                      for c, v in enumerate(row)) for r, row in enumerate(value))
+        else:
+            if not (isinstance(value, list | tuple) and len(value) == shape[0]):
+                raise SpecError("wrong vector length", file=net.source, key=key,
+                                expected=f"{shape[0]} numbers", got=value)
+            checked[name] = tuple(exact(v, file=net.source, key=f"{key}[{r + 1}]")
+                                  for r, v in enumerate(value))
+    return checked
+
+
+def _check_example(net: Network, ex: Example) -> None:
+    if len(ex.input) != net.n_inputs:
+        raise SpecError("wrong input length", file=net.source, key="example.input",
+                        expected=f"{net.n_inputs} numbers", got=list(map(str, ex.input)))
+    if len(ex.target) != net.sizes[-1]:
+        raise SpecError("wrong target length", file=net.source, key="example.target",
+                        expected=f"{net.sizes[-1]} numbers", got=list(map(str, ex.target)))
+
+
+def _check_notation(net: Network) -> None:
+    order = net.notation["weight_order"]
+    if order not in ("kj", "jk"):
+        raise SpecError("bad weight index order", file=net.source, key="notation.weight_order",
+                        expected="'kj' (w_{k,j}, receiving unit first) or 'jk'", got=order)
+
+
+# ---------------------------------------------------------------------------------------------
+def load(path: str | Path) -> Network:
+    """Read a TOML spec file into a `Network`."""
+    path = Path(path)
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"cannot read the file ({exc.strerror})", file=where) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"not valid TOML ({exc})", file=where) from None
+    return from_dict(data, source=where, name=path.stem)
+
+
+def loads(text: str, name: str = "network") -> Network:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"not valid TOML ({exc})", file="<string>") from None
+    return from_dict(data, source="<string>", name=name)
+
+
+_TOP_KEYS = {"network", "weights", "example", "labels", "notation", "claims", "formulas"}
+
+
+def from_dict(data: dict[str, Any], source: str | None = None, name: str = "network") -> Network:
+    """Build a `Network` from the parsed TOML tables, checking every key."""
+    where = source
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise SpecError("unknown table", file=where, key=sorted(unknown)[0],
+                        expected="one of " + ", ".join(sorted(_TOP_KEYS)))
+    net = _table(data, "network", where, required=True)
+    if "inputs" not in net:
+        raise SpecError("missing key", file=where, key="network.inputs",
+                        expected="an integer or a list of input names")
+    raw_layers = net.get("layers")
+    if not isinstance(raw_layers, list) or not raw_layers:
+        raise SpecError("missing layers", file=where, key="network.layers",
+                        expected="one or more [[network.layers]] tables")
+    layers = []
+    for i, raw in enumerate(raw_layers, start=1):
+        key = f"network.layers[{i}]"
+        if not isinstance(raw, dict):
+            raise SpecError("not a table", file=where, key=key, expected="a [[network.layers]] table")
+        extra = set(raw) - {"units", "activation", "bias"}
+        if extra:
+            raise SpecError("unknown key", file=where, key=f"{key}.{sorted(extra)[0]}",
+                            expected="units, activation, bias")
+        if "units" not in raw:
+            raise SpecError("missing key", file=where, key=f"{key}.units",
+                            expected="a positive integer")
+        layer = object.__new__(Dense)
+        object.__setattr__(layer, "units", raw["units"])
+        object.__setattr__(layer, "activation", raw.get("activation", "sigmoid"))
+        object.__setattr__(layer, "bias", raw.get("bias", True))
+        _check_layer(layer, key, where)
+        layers.append(layer)
+    loss_name = net.get("loss", "sse")
+    relu0 = exact(net.get("relu_derivative_at_zero", 0), file=where,
+                  key="network.relu_derivative_at_zero")
+    example = None
+    if "example" in data:
+        ex = _table(data, "example", where)
+        for needed in ("input", "target"):
+            if not isinstance(ex.get(needed), list):
+                raise SpecError("missing or not a list", file=where, key=f"example.{needed}",
+                                expected="a list of numbers")
+        example = Example(
+            tuple(exact(v, file=where, key=f"example.input[{i + 1}]")
+                  for i, v in enumerate(ex["input"])),
+            tuple(exact(v, file=where, key=f"example.target[{i + 1}]")
+                  for i, v in enumerate(ex["target"])),
+            exact(ex.get("learning_rate", 1), file=where, key="example.learning_rate"),
+        )
+    strings = {}
+    for table in ("labels", "claims", "formulas"):
+        raw = _table(data, table, where)
+        for k, v in raw.items():
+            if not isinstance(v, str | int | float) or isinstance(v, bool):
+                raise SpecError("not a string", file=where, key=f"{table}.{k}",
+                                expected="a string such as \"0.68\"", got=v)
+        strings[table] = {k: (v if isinstance(v, str) else repr(v)) for k, v in raw.items()}
+    return Network(
+        inputs=net["inputs"], layers=tuple(layers), loss=loss_name,
+        weights=_table(data, "weights", where), example=example,
+        labels=strings["labels"], notation=_table(data, "notation", where),
+        claims=strings["claims"], formulas=strings["formulas"], name=name,
+        relu_at_zero=relu0, source=where,
+    )
+
+
+def _table(data: dict, key: str, where: str | None, required: bool = False) -> dict:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise SpecError("missing table", file=where, key=key, expected=f"a [{key}] table")
+        return {}
+    if not isinstance(value, dict):
+        raise SpecError("not a table", file=where, key=key, expected=f"a [{key}] table")
+    return value
