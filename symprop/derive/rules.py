@@ -122,6 +122,11 @@ def _poly_in_output(fz: sp.Expr, dfz: sp.Expr, max_degree: int = 3) -> sp.Expr |
             continue
         exact = [sp.nsimplify(sp.N(c, 30), rational=True, tolerance=1e-25) for c in sol]
         candidate = sum(c * Y**i for i, c in enumerate(exact))
+        # cheap rejection at a point not used by the fit, then the symbolic proof
+        check = points[-1]
+        miss = sp.N(dfz.subs(Z, check) - candidate.subs(Y, fz.subs(Z, check)), 40)
+        if abs(miss) > 1e-30:
+            continue
         if _proven_equal(dfz, candidate.subs(Y, fz)):
             return tidy_polynomial(candidate)
     return None

@@ -1,0 +1,1 @@
+"""Symbolic networks and exact gradients: rule table, backprop derivation, worked example."""
