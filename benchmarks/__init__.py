@@ -1,0 +1,1 @@
+"""Benchmarks: symprop's generated training kernels against PyTorch, JAX, scikit-learn, NumPy."""

@@ -1,0 +1,1 @@
+"""Check hand calculations against the exact derivation."""

@@ -1,0 +1,1 @@
+"""Generate numba kernels from the derived formulas."""

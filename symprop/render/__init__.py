@@ -1,0 +1,1 @@
+"""LaTeX derivations and beamer slides in the lecture's notation."""

@@ -1,0 +1,1 @@
+"""Runtime: train networks with the generated kernels, datasets and plots."""

@@ -1,0 +1,1 @@
+"""Sweeps of many trainings on Dask."""
