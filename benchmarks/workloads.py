@@ -106,14 +106,14 @@ class Workload:
 
     # -- data and weights ----------------------------------------------------------------------
     def data(self) -> tuple[np.ndarray, np.ndarray]:
-        """(X, Y) in float64, C-contiguous: X (n, n_in), Y (n, n_out); classes one-hot."""
+        """(X, Y), fresh float64 copies: X (n, n_in), Y (n, n_out); classes one-hot."""
         X, Y = _dataset(self.dataset)
         if self.n_samples is not None:
             X, Y = X[: self.n_samples], Y[: self.n_samples]
         if X.shape[1] != self.n_in or Y.shape[1] != self.layers[-1].units:
             raise ValueError(f"{self.name}: data shape {X.shape}/{Y.shape} does not fit "
                              f"{self.sizes}")
-        return np.ascontiguousarray(X), np.ascontiguousarray(Y)
+        return np.array(X, dtype=np.float64), np.array(Y, dtype=np.float64)
 
     def dataset_note(self) -> str:
         return DATASET_NOTES.get(self.dataset, self.dataset)
@@ -197,15 +197,8 @@ DATASET_NOTES.update({
 
 
 @cache
-def _dataset_cached(key: str) -> tuple[np.ndarray, np.ndarray]:
-    X, Y = DATASETS[key]()
-    X.setflags(write=False)
-    Y.setflags(write=False)
-    return X, Y
-
-
 def _dataset(key: str) -> tuple[np.ndarray, np.ndarray]:
-    return _dataset_cached(key)
+    return DATASETS[key]()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -190,7 +190,8 @@ class Network:
 
 # ---------------------------------------------------------------------------------------------
 def _check_layer(layer: Dense, key: str, where: str | None) -> None:
-    if not (isinstance(layer.units, int) and not isinstance(layer.units, bool) and layer.units >= 1):
+    units = layer.units
+    if not (isinstance(units, int) and not isinstance(units, bool) and units >= 1):
         raise SpecError("bad unit count", file=where, key=f"{key}.units",
                         expected="a positive integer", got=layer.units)
     if layer.activation not in ACTIVATIONS:
@@ -320,7 +321,8 @@ def from_dict(data: dict[str, Any], source: str | None = None, name: str = "netw
     for i, raw in enumerate(raw_layers, start=1):
         key = f"network.layers[{i}]"
         if not isinstance(raw, dict):
-            raise SpecError("not a table", file=where, key=key, expected="a [[network.layers]] table")
+            raise SpecError("not a table", file=where, key=key,
+                            expected="a [[network.layers]] table")
         extra = set(raw) - {"units", "activation", "bias"}
         if extra:
             raise SpecError("unknown key", file=where, key=f"{key}.{sorted(extra)[0]}",

@@ -121,7 +121,8 @@ class VerificationReport:
         return all(eq for _, _, eq in self.checks)
 
     def __str__(self) -> str:
-        lines = [f"{'ok ' if eq else 'FAIL'} {addr:<16} {method}" for addr, method, eq in self.checks]
+        lines = [f"{'ok ' if eq else 'FAIL'} {addr:<16} {method}"
+                 for addr, method, eq in self.checks]
         return "\n".join(lines)
 
 

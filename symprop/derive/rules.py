@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -110,7 +110,6 @@ def _poly_in_output(fz: sp.Expr, dfz: sp.Expr, max_degree: int = 3) -> sp.Expr |
     """Find a polynomial P with f'(z) = P(f(z)), fitted at sample points, then proven."""
     points = [sp.Rational(n, 7) for n in (-9, -4, -1, 2, 5, 8, 11)]
     for degree in range(max_degree + 1):
-        coeffs = sp.symbols(f"c0:{degree + 1}")
         rows, rhs = [], []
         for p in points[: degree + 1]:
             fv = sp.N(fz.subs(Z, p), 50)
@@ -182,8 +181,8 @@ def _piecewise_linear_in_output(row: Activation, dfz: sp.Expr, at_zero: sp.Expr)
     return None
 
 
-@lru_cache(maxsize=None)
-def output_derivative(name: str, relu_at_zero: sp.Rational = sp.Integer(0)) -> Derivative:
+@cache
+def output_derivative(name: str, relu_at_zero: sp.Rational = sp.S.Zero) -> Derivative:
     """Derive f'(z) and, where one exists, f' written in the output y = f(z).
 
     The output form is *found* (polynomial fit, or inverting y = f(z)) and then *proven*
@@ -205,7 +204,8 @@ def output_derivative(name: str, relu_at_zero: sp.Rational = sp.Integer(0)) -> D
     out = _poly_in_output(fz, dfz) or _inverse_in_output(fz, dfz)
     steps = (f"f'(z) = {sp.simplify(dfz)}",)
     if out is not None:
-        steps += (f"= {out.subs(Y, sp.Symbol('f(z)'))}   (proven: f'(z) - g(f(z)) simplifies to 0)",)
+        shown = out.subs(Y, sp.Symbol("f(z)"))
+        steps += (f"= {shown}   (proven: f'(z) - g(f(z)) simplifies to 0)",)
     return Derivative(dfz, out, steps)
 
 

@@ -6,7 +6,7 @@ form is the same objects with concrete 1-based indices, so both forms share one 
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -14,33 +14,33 @@ x = sp.IndexedBase("x", real=True)
 d = sp.IndexedBase("d", real=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def net(layer: int) -> sp.IndexedBase:
     return sp.IndexedBase(f"net{layer}", real=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def out(layer: int) -> sp.IndexedBase:
     """Outputs of layer ``layer``; layer 0 is the input x."""
     return x if layer == 0 else sp.IndexedBase(f"out{layer}", real=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def delta(layer: int) -> sp.IndexedBase:
     return sp.IndexedBase(f"delta{layer}", real=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def w(layer: int) -> sp.IndexedBase:
     return sp.IndexedBase(f"w{layer}", real=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def b(layer: int) -> sp.IndexedBase:
     return sp.IndexedBase(f"b{layer}", real=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def index(letter: str) -> sp.Symbol:
     return sp.Symbol(letter, integer=True, positive=True)
 

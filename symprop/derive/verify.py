@@ -22,7 +22,9 @@ SMALL = 24   # parameters up to which the proof is symbolic for all values
 def composed_outputs(network, values: dict | None = None) -> list[list[sp.Expr]]:
     """Each layer's outputs as expressions in x, w, b (optionally with some of them given)."""
     values = values or {}
-    get = (lambda s: values.get(s, s))
+    def get(s):
+        return values.get(s, s)
+
     outs = [[get(S.x[i]) for i in range(1, network.n_inputs + 1)]]
     for l, layer in enumerate(network.layers, start=1):
         row = ACTIVATIONS[layer.activation]

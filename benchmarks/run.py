@@ -1,0 +1,332 @@
+"""Run the benchmarks and write the Markdown report.
+
+    python -m benchmarks.run [--quick] [--only W1,W3] [--dtypes float64,float32]
+                             [--peers torch,jax-jit,jax-scan,sklearn,numpy,symprop]
+                             --out reports/benchmarks.md
+
+Peers run one after another in this process (symprop's cold and warm starts in child
+processes), with pauses; one failing peer is recorded in the table and the run goes on.
+Progress goes to stderr, the report to ``--out`` and to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata as md
+import os
+import platform
+import statistics
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import peers as peer_registry
+from .timing import FULL, QUICK, NotComparable, PeerUnavailable, Result, Timing, pause
+from .workloads import DTYPES, WORKLOADS, Workload
+
+LOSS_TOL = {"float64": 1e-6, "float32": 1e-3}   # relative, against the NumPy peer
+PAUSE_BETWEEN_PEERS_S = 0.5
+
+
+@dataclass
+class Row:
+    peer: str
+    status: str                      # ok | not installed | unavailable | not comparable | error
+    message: str = ""
+    result: Result | None = None
+    approx: dict[str, Any] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok" and self.result is not None
+
+
+# -- measuring ----------------------------------------------------------------------------------
+def gemm_peak(dtype: str, n: int, repeats: int = 3) -> float:
+    """GFLOP/s of NumPy's matmul on n×n matrices, best of ``repeats`` after a warm-up."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n)).astype(dtype)
+    b = rng.standard_normal((n, n)).astype(dtype)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        pause(0.2)
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * n ** 3 / best / 1e9
+
+
+def run_peer(name: str, workload: Workload, dtype: str, params: dict[str, np.ndarray],
+             X: np.ndarray, Y: np.ndarray, timing: Timing) -> Row:
+    t0 = time.perf_counter()
+    try:
+        module = peer_registry.load(name)
+        result = module.train(workload, dtype, {k: v.copy() for k, v in params.items()},
+                              X.copy(), Y.copy(), timing=timing)
+        row = Row(name, "ok", result=result)
+    except PeerUnavailable as exc:
+        text = str(exc)
+        status = "not installed" if text.startswith("not installed") else "unavailable"
+        row = Row(name, status, text)
+    except NotComparable as exc:
+        row = Row(name, "not comparable", str(exc), approx=exc.approx)
+    except Exception as exc:
+        traceback.print_exc(file=sys.stderr)
+        first = (str(exc).strip().splitlines() or [""])[0]
+        row = Row(name, "error", f"{type(exc).__name__}: {first}"[:300])
+    row.wall_s = time.perf_counter() - t0
+    return row
+
+
+# -- formatting ---------------------------------------------------------------------------------
+def fmt_rate(x: float) -> str:
+    for scale, suffix in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
+        if x >= scale:
+            v = x / scale
+            return f"{v:.3g}{suffix}" if v < 1000 else f"{v:.0f}{suffix}"
+    return f"{x:.3g}"
+
+
+def fmt_s(x: float | None) -> str:
+    if x is None:
+        return "—"
+    return f"{x * 1e3:.1f} ms" if x < 1 else f"{x:.2f} s"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def short_status(row: Row) -> str:
+    if row.ok:
+        return fmt_rate(row.result.samples_per_s)
+    if row.status == "not comparable":
+        return "not comparable"
+    return row.status
+
+
+def reference_loss(rows: list[Row]) -> float | None:
+    by = {r.peer: r for r in rows if r.ok}
+    if "numpy" in by:
+        return by["numpy"].result.final_loss
+    losses = [r.result.final_loss for r in by.values() if r.peer != "symprop"]
+    return statistics.median(losses) if losses else None
+
+
+def machine_info() -> list[str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    versions = []
+    for pkg in ("numpy", "numba", "llvmlite", "sympy", "torch", "jax", "jaxlib", "scikit-learn",
+                "symprop"):
+        try:
+            versions.append(f"{pkg} {md.version(pkg)}")
+        except md.PackageNotFoundError:
+            versions.append(f"{pkg} not installed")
+    lines = [f"- CPU: {cpu}; {os.cpu_count()} logical cores, {usable} usable by this process",
+             f"- Python {platform.python_version()} on {platform.system()} "
+             f"{platform.release()}", "- " + ", ".join(versions)]
+    try:
+        from threadpoolctl import threadpool_info
+        pools = [f"{p.get('internal_api')} {p.get('version') or ''} "
+                 f"({p.get('num_threads')} threads, {Path(p.get('filepath', '')).parent.name})"
+                 for p in threadpool_info()]
+        if pools:
+            lines.append("- thread pools loaded by the end of the run: " + "; ".join(pools))
+    except Exception:   # threadpoolctl is optional (scikit-learn brings it)
+        pass
+    return lines
+
+
+def render(*, argv: list[str], quick: bool, dtypes: list[str], workloads: list[Workload],
+           peers: list[str], peaks: dict[str, float], results: dict[tuple[str, str], list[Row]],
+           timing: Timing, started: dt.datetime, elapsed_s: float) -> str:
+    L: list[str] = []
+    title = "symprop benchmarks" + (" (quick)" if quick else "")
+    L += [f"# {title}", "",
+          f"`python -m benchmarks.run {' '.join(argv)}`, started {started:%Y-%m-%d %H:%M} "
+          f"(local time), took {elapsed_s:.0f} s.", "", "## Machine", ""]
+    L += machine_info()
+    L += ["- NumPy GEMM peak (n×n matmul, best of 3): "
+          + ", ".join(f"{d} {peaks[d]:.1f} GFLOP/s" for d in dtypes), ""]
+    L += ["## Protocol", "",
+          "Every peer trains the same network from the same initial weights on the same data "
+          "with plain SGD (no momentum, no shuffling, last partial batch included; loss of a "
+          "batch = mean over its samples). *first call* = a 1-epoch training run in a fresh "
+          "state, including any tracing/JIT compilation. *samples/s* = samples × epochs / "
+          f"median of ≥{timing.min_runs} timed full runs (each after a {timing.pause_s} s "
+          "pause; the first call is the warm-up). *final loss* = mean loss over the whole "
+          "training set, computed by NumPy in float64 from the parameters each peer returned; "
+          f"⚠ marks a relative difference from the NumPy peer above "
+          + ", ".join(f"{LOSS_TOL[d]:g} ({d})" for d in dtypes)
+          + ". *% peak* = samples/s × FLOP per sample ÷ GEMM peak. "
+          "*symprop ÷ peer* = symprop's samples/s over the peer's.", ""]
+    L += ["## Workloads", "",
+          "| id | network | epochs | samples | lr | FLOP/sample | data |",
+          "|---|---|---|---|---|---|---|"]
+    for w in workloads:
+        n = w.data()[0].shape[0]
+        L.append(f"| {w.name} | {w.describe()} | {w.epochs:,} | {n:,} | {w.learning_rate:g} "
+                 f"| {w.flops_per_sample:,} | {_cell(w.dataset_note())} |")
+    L.append("")
+    footnotes: list[str] = []
+    for dtype in dtypes:
+        L += [f"## {dtype}", "", "### Samples per second", "",
+              "| workload | " + " | ".join(peer_registry.label(p) for p in peers) + " |",
+              "|---|" + "---|" * len(peers)]
+        for w in workloads:
+            rows = results[(dtype, w.name)]
+            L.append(f"| {w.name} | " + " | ".join(short_status(r) for r in rows) + " |")
+        L.append("")
+        for w in workloads:
+            rows = results[(dtype, w.name)]
+            L += detail_table(w, dtype, rows, peaks[dtype], footnotes)
+    if "symprop" in peers:
+        L += symprop_table(dtypes, workloads, results)
+    if footnotes:
+        L += ["## Notes", ""] + [f"{i}. {text}" for i, text in enumerate(footnotes, start=1)]
+        L.append("")
+    return "\n".join(L)
+
+
+def detail_table(w: Workload, dtype: str, rows: list[Row], peak: float,
+                 footnotes: list[str]) -> list[str]:
+    L = [f"### {w.name} {dtype}: {w.describe()}", "",
+         "| peer | samples/s | symprop ÷ peer | % peak | first call | final loss | "
+         "rel. Δ vs NumPy | timed runs |", "|---|---|---|---|---|---|---|---|"]
+    ref = reference_loss(rows)
+    sym = next((r for r in rows if r.peer == "symprop" and r.ok), None)
+    for r in rows:
+        label = peer_registry.label(r.peer)
+        if not r.ok:
+            footnotes.append(f"{w.name} {dtype}, {label}: {r.status}"
+                             + (f": {r.message}" if r.message and r.message != r.status else "")
+                             + (f" Nearest {r.approx['model']} ran at "
+                                f"{fmt_rate(r.approx['samples_per_s'])} samples/s (indication "
+                                f"only, a different model)." if r.approx else ""))
+            L.append(f"| {label} | {r.status} [{len(footnotes)}] | | | | | | |")
+            continue
+        res = r.result
+        ratio = (f"{sym.result.samples_per_s / res.samples_per_s:.2f}×"
+                 if sym is not None and r.peer != "symprop" else "")
+        frac = 100.0 * res.samples_per_s * w.flops_per_sample / (peak * 1e9)
+        if ref is None or r.peer == "numpy":
+            delta = ""
+        else:
+            rel = abs(res.final_loss - ref) / max(abs(ref), 1e-300)
+            delta = f"{rel:.1e}" + (" ⚠" if rel > LOSS_TOL[dtype] else "")
+        first = fmt_s(res.first_call_s)
+        if "compile_s" in res.extra:
+            first += f" (compile {fmt_s(res.extra['compile_s'])})"
+        L.append(f"| {label} | {fmt_rate(res.samples_per_s)} | {ratio} | {frac:.2g} % | "
+                 f"{first} | {res.final_loss:.10g} | {delta} | {len(res.runs_s)} × "
+                 f"{fmt_s(statistics.median(res.runs_s))} |")
+    L.append("")
+    return L
+
+
+def symprop_table(dtypes: list[str], workloads: list[Workload],
+                  results: dict[tuple[str, str], list[Row]]) -> list[str]:
+    L = ["## symprop: generate, compile, start", "",
+         "Cold = empty `SYMPROP_CACHE_DIR`, fresh process; warm = second fresh process on the "
+         "same cache (from `import symprop` to ready kernels, then its first 1-batch `train`).",
+         "", "| workload | dtype | cold generate+compile | cold import→ready | "
+         "warm import→ready | warm first step | first train call (1 epoch) |",
+         "|---|---|---|---|---|---|---|"]
+    for dtype in dtypes:
+        for w in workloads:
+            row = next(r for r in results[(dtype, w.name)] if r.peer == "symprop")
+            if not row.ok:
+                L.append(f"| {w.name} | {dtype} | {row.status}: {_cell(row.message)} "
+                         "| | | | |")
+                continue
+            e = row.result.extra
+            L.append(f"| {w.name} | {dtype} | {fmt_s(e.get('cold_compile_s'))} | "
+                     f"{fmt_s(e.get('cold_ready_s'))} | {fmt_s(e.get('warm_start_s'))} | "
+                     f"{fmt_s(e.get('warm_first_step_s'))} | {fmt_s(row.result.first_call_s)} |")
+    L.append("")
+    return L
+
+
+# -- command line -------------------------------------------------------------------------------
+def _list(text: str, allowed, what: str) -> list[str]:
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    bad = [t for t in items if t not in allowed]
+    if bad or not items:
+        raise argparse.ArgumentTypeError(f"unknown {what} {bad}; choose from {list(allowed)}")
+    return items
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer epochs and repeats (~1 min)")
+    ap.add_argument("--only", type=lambda s: _list(s, WORKLOADS, "workload"),
+                    default=list(WORKLOADS))
+    ap.add_argument("--dtypes", type=lambda s: _list(s, DTYPES, "dtype"), default=list(DTYPES))
+    ap.add_argument("--peers", type=lambda s: _list(s, peer_registry.PEERS, "peer"),
+                    default=list(peer_registry.PEERS))
+    ap.add_argument("--out", type=Path, default=Path("reports/benchmarks.md"))
+    args = ap.parse_args(argv)
+
+    started, t_start = dt.datetime.now(), time.perf_counter()
+    timing = QUICK if args.quick else FULL
+    workloads = [WORKLOADS[n].scaled(epochs=WORKLOADS[n].epochs_for(args.quick))
+                 for n in args.only]
+
+    def log(msg: str) -> None:
+        print(f"[{time.perf_counter() - t_start:6.1f} s] {msg}", file=sys.stderr, flush=True)
+
+    n_gemm = 1536 if args.quick else 2048
+    peaks = {}
+    for dtype in args.dtypes:
+        peaks[dtype] = gemm_peak(dtype, n_gemm)
+        log(f"GEMM peak {dtype}: {peaks[dtype]:.1f} GFLOP/s")
+
+    results: dict[tuple[str, str], list[Row]] = {}
+    for dtype in args.dtypes:
+        for w in workloads:
+            X, Y = w.data()
+            params = w.init_params()
+            rows = []
+            for name in args.peers:
+                pause(PAUSE_BETWEEN_PEERS_S)
+                row = run_peer(name, w, dtype, params, X, Y, timing)
+                rows.append(row)
+                what = (f"{fmt_rate(row.result.samples_per_s)} samples/s, first call "
+                        f"{fmt_s(row.result.first_call_s)}, loss {row.result.final_loss:.8g}"
+                        if row.ok else f"{row.status}: {row.message}")
+                log(f"{w.name} {dtype} {name}: {what} ({row.wall_s:.1f} s)")
+            results[(dtype, w.name)] = rows
+
+    report = render(argv=argv, quick=args.quick, dtypes=args.dtypes, workloads=workloads,
+                    peers=args.peers, peaks=peaks, results=results, timing=timing,
+                    started=started, elapsed_s=time.perf_counter() - t_start)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report + "\n", encoding="utf-8")
+    print(report)
+    log(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""The measuring protocol every peer goes through, and the peers' result type.
+
+A peer hands `measure` two callables: ``fit(epochs)`` trains from the initial parameters and
+returns once the work is done (timed), ``fetch(handle)`` turns what ``fit`` returned into
+NumPy arrays (not timed). ``prepare()``, if given, runs untimed before each ``fit``.
+
+1. first call: ``fit(1)`` in a fresh state; includes tracing/JIT compilation. It is also the
+   warm-up of everything below.
+2. timed runs: ``fit(epochs)`` at least ``min_runs`` times (and until ``min_total_s`` of timed
+   work or ``max_runs``), each after a pause of ``pause_s`` so that idle BLAS/OpenMP threads
+   of the previous work stop spinning on our 2 cores. Throughput = samples·epochs / median.
+3. final loss: from the parameters of the last timed run, by `reference.mean_loss` (NumPy,
+   float64) on the training set the peer saw, for every peer alike.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import reference
+from .workloads import Workload
+
+
+class PeerUnavailable(Exception):
+    """The peer cannot run here (library not installed, API not there yet)."""
+
+
+class NotComparable(Exception):
+    """The peer cannot train exactly this workload; ``approx`` may hold a nearest figure."""
+
+    def __init__(self, reason: str, approx: dict[str, Any] | None = None) -> None:
+        super().__init__(reason)
+        self.approx = approx or {}
+
+
+@dataclass
+class Timing:
+    min_runs: int = 3
+    max_runs: int = 15
+    min_total_s: float = 1.0
+    pause_s: float = 0.2
+
+
+QUICK = Timing(min_runs=3, max_runs=3, min_total_s=0.0, pause_s=0.2)
+FULL = Timing(min_runs=3, max_runs=15, min_total_s=2.0, pause_s=0.2)
+SMOKE = Timing(min_runs=1, max_runs=1, min_total_s=0.0, pause_s=0.0)
+
+
+@dataclass
+class Result:
+    samples_per_s: float
+    first_call_s: float
+    final_loss: float
+    params: dict[str, np.ndarray]
+    runs_s: list[float] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)   # compile_s, cold/warm start, notes
+
+
+def pause(seconds: float) -> None:
+    if seconds > 0:
+        time.sleep(seconds)
+
+
+def measure(workload: Workload, dtype: str, X: np.ndarray, Y: np.ndarray, *,
+            fit: Callable[[int], Any], fetch: Callable[[Any], dict[str, np.ndarray]],
+            epochs: int, timing: Timing, prepare: Callable[[], None] | None = None,
+            extra: dict[str, Any] | None = None) -> Result:
+    """Run the protocol above. ``X``/``Y`` are the data as the peer saw them (its dtype)."""
+    extra = {} if extra is None else extra
+
+    def timed(n_epochs: int) -> tuple[float, Any]:
+        if prepare is not None:
+            prepare()
+        gc.collect()
+        pause(timing.pause_s)
+        gc_was = gc.isenabled()
+        gc.disable()
+        try:
+            t0 = time.perf_counter()
+            handle = fit(n_epochs)
+            return time.perf_counter() - t0, handle
+        finally:
+            if gc_was:
+                gc.enable()
+
+    first_call_s, _ = timed(1)
+    runs: list[float] = []
+    handle = None
+    while len(runs) < timing.min_runs or (sum(runs) < timing.min_total_s
+                                          and len(runs) < timing.max_runs):
+        seconds, handle = timed(epochs)
+        runs.append(seconds)
+    params = {k: np.array(v) for k, v in fetch(handle).items()}
+    reference.check_params(workload, params)
+    loss = reference.mean_loss(workload, params, X, Y)
+    samples = X.shape[0] * epochs
+    return Result(samples_per_s=samples / statistics.median(runs), first_call_s=first_call_s,
+                  final_loss=loss, params=params, runs_s=runs, extra=extra)
+
+
+def batches(n: int, batch_size: int) -> list[slice]:
+    """Samples in order, the last partial batch included."""
+    return [slice(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
+
+
+def as_dtype(a: np.ndarray, dtype: str) -> np.ndarray:
+    """A fresh, writable, C-contiguous copy in ``dtype``."""
+    return np.array(a, dtype=dtype, order="C", copy=True)
