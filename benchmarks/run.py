@@ -31,7 +31,7 @@ from .timing import FULL, QUICK, NotComparable, PeerUnavailable, Result, Timing,
 from .workloads import DTYPES, WORKLOADS, Workload
 
 LOSS_TOL = {"float64": 1e-6, "float32": 1e-3}   # relative, against the NumPy peer
-PAUSE_BETWEEN_PEERS_S = 0.5
+BUSY_SHARE = 0.15      # other processes' share of the CPU above which a figure gets a †
 
 
 @dataclass
@@ -75,6 +75,10 @@ def run_peer(name: str, workload: Workload, dtype: str, params: dict[str, np.nda
     except PeerUnavailable as exc:
         text = str(exc)
         status = "not installed" if text.startswith("not installed") else "unavailable"
+        if text.startswith(status):
+            text = text[len(status):].strip(" :")
+            if text.startswith("(") and text.endswith(")"):
+                text = text[1:-1]
         row = Row(name, status, text)
     except NotComparable as exc:
         row = Row(name, "not comparable", str(exc), approx=exc.approx)
@@ -105,9 +109,15 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def disturbed(row: Row) -> str:
+    """"†" when other processes took more than BUSY_SHARE of the CPU during the timed runs."""
+    share = row.result.extra.get("other_processes_cpu") if row.ok else None
+    return " †" if share is not None and share > BUSY_SHARE else ""
+
+
 def short_status(row: Row) -> str:
     if row.ok:
-        return fmt_rate(row.result.samples_per_s)
+        return fmt_rate(row.result.samples_per_s) + disturbed(row)
     if row.status == "not comparable":
         return "not comparable"
     return row.status
@@ -119,6 +129,13 @@ def reference_loss(rows: list[Row]) -> float | None:
         return by["numpy"].result.final_loss
     losses = [r.result.final_loss for r in by.values() if r.peer != "symprop"]
     return statistics.median(losses) if losses else None
+
+
+def load_average() -> str:
+    try:
+        return "/".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def machine_info() -> list[str]:
@@ -146,8 +163,9 @@ def machine_info() -> list[str]:
              f"{platform.release()}", "- " + ", ".join(versions)]
     try:
         from threadpoolctl import threadpool_info
-        pools = [f"{p.get('internal_api')} {p.get('version') or ''} "
-                 f"({p.get('num_threads')} threads, {Path(p.get('filepath', '')).parent.name})"
+        pools = [" ".join(filter(None, (p.get("internal_api"), p.get("version"))))
+                 + f" ({p.get('num_threads')} threads, from "
+                 f"{Path(p.get('filepath', '')).parent.parent.name})"
                  for p in threadpool_info()]
         if pools:
             lines.append("- thread pools loaded by the end of the run: " + "; ".join(pools))
@@ -158,13 +176,16 @@ def machine_info() -> list[str]:
 
 def render(*, argv: list[str], quick: bool, dtypes: list[str], workloads: list[Workload],
            peers: list[str], peaks: dict[str, float], results: dict[tuple[str, str], list[Row]],
-           timing: Timing, started: dt.datetime, elapsed_s: float) -> str:
+           timing: Timing, started: dt.datetime, elapsed_s: float,
+           loads: tuple[str, str]) -> str:
     L: list[str] = []
     title = "symprop benchmarks" + (" (quick)" if quick else "")
     L += [f"# {title}", "",
           f"`python -m benchmarks.run {' '.join(argv)}`, started {started:%Y-%m-%d %H:%M} "
           f"(local time), took {elapsed_s:.0f} s.", "", "## Machine", ""]
     L += machine_info()
+    L.append(f"- load average (1/5/15 min) at the start {loads[0]}, at the end {loads[1]}: "
+             "other processes on these 2 cores slow the peers unevenly")
     L += ["- NumPy GEMM peak (n×n matmul, best of 3): "
           + ", ".join(f"{d} {peaks[d]:.1f} GFLOP/s" for d in dtypes), ""]
     L += ["## Protocol", "",
@@ -177,7 +198,11 @@ def render(*, argv: list[str], quick: bool, dtypes: list[str], workloads: list[W
           "training set, computed by NumPy in float64 from the parameters each peer returned; "
           f"⚠ marks a relative difference from the NumPy peer above "
           + ", ".join(f"{LOSS_TOL[d]:g} ({d})" for d in dtypes)
-          + ". *% peak* = samples/s × FLOP per sample ÷ GEMM peak. "
+          + ". *% peak* = samples/s × FLOP per sample ÷ GEMM peak. *spread* = slowest timed "
+          "run over the fastest, minus one. *others* = share of the machine's CPU time that "
+          "other processes used while this peer was timed (from /proc/stat; blank when under "
+          f"0.2 s was timed); † marks figures where it exceeded {100 * BUSY_SHARE:.0f} %: "
+          "on 2 cores such figures can be several times too low. "
           "*symprop ÷ peer* = symprop's samples/s over the peer's.", ""]
     L += ["## Workloads", "",
           "| id | network | epochs | samples | lr | FLOP/sample | data |",
@@ -211,7 +236,8 @@ def detail_table(w: Workload, dtype: str, rows: list[Row], peak: float,
                  footnotes: list[str]) -> list[str]:
     L = [f"### {w.name} {dtype}: {w.describe()}", "",
          "| peer | samples/s | symprop ÷ peer | % peak | first call | final loss | "
-         "rel. Δ vs NumPy | timed runs |", "|---|---|---|---|---|---|---|---|"]
+         "rel. Δ vs NumPy | timed runs: n × median (spread, others) |",
+         "|---|---|---|---|---|---|---|---|"]
     ref = reference_loss(rows)
     sym = next((r for r in rows if r.peer == "symprop" and r.ok), None)
     for r in rows:
@@ -219,7 +245,7 @@ def detail_table(w: Workload, dtype: str, rows: list[Row], peak: float,
         if not r.ok:
             footnotes.append(f"{w.name} {dtype}, {label}: {r.status}"
                              + (f": {r.message}" if r.message and r.message != r.status else "")
-                             + (f" Nearest {r.approx['model']} ran at "
+                             + (f". Nearest scikit-learn model ({r.approx['model']}) ran at "
                                 f"{fmt_rate(r.approx['samples_per_s'])} samples/s (indication "
                                 f"only, a different model)." if r.approx else ""))
             L.append(f"| {label} | {r.status} [{len(footnotes)}] | | | | | | |")
@@ -236,9 +262,12 @@ def detail_table(w: Workload, dtype: str, rows: list[Row], peak: float,
         first = fmt_s(res.first_call_s)
         if "compile_s" in res.extra:
             first += f" (compile {fmt_s(res.extra['compile_s'])})"
-        L.append(f"| {label} | {fmt_rate(res.samples_per_s)} | {ratio} | {frac:.2g} % | "
-                 f"{first} | {res.final_loss:.10g} | {delta} | {len(res.runs_s)} × "
-                 f"{fmt_s(statistics.median(res.runs_s))} |")
+        share = res.extra.get("other_processes_cpu")
+        others = "" if share is None else f", others {100 * share:.0f} %"
+        L.append(f"| {label} | {fmt_rate(res.samples_per_s)}{disturbed(r)} | {ratio} | "
+                 f"{frac:.2g} % | {first} | {res.final_loss:.10g} | {delta} | "
+                 f"{len(res.runs_s)} × {fmt_s(statistics.median(res.runs_s))} "
+                 f"(+{100 * (max(res.runs_s) / min(res.runs_s) - 1):.0f} %{others}) |")
     L.append("")
     return L
 
@@ -246,22 +275,27 @@ def detail_table(w: Workload, dtype: str, rows: list[Row], peak: float,
 def symprop_table(dtypes: list[str], workloads: list[Workload],
                   results: dict[tuple[str, str], list[Row]]) -> list[str]:
     L = ["## symprop: generate, compile, start", "",
-         "Cold = empty `SYMPROP_CACHE_DIR`, fresh process; warm = second fresh process on the "
-         "same cache (from `import symprop` to ready kernels, then its first 1-batch `train`).",
-         "", "| workload | dtype | cold generate+compile | cold import→ready | "
-         "warm import→ready | warm first step | first train call (1 epoch) |",
-         "|---|---|---|---|---|---|---|"]
+         "Cold = a fresh process with an empty `SYMPROP_CACHE_DIR`; warm = a second fresh "
+         "process on the same cache. *compile* = `net.compile(dtype)`; *first step* = the "
+         "first `train` call on one batch (numba compiles, or loads from its cache, on first "
+         "call); *import→trained* = from `import symprop` to that step done. *first train "
+         "call* = the 1-epoch first call of the throughput runs, in this process after a warm "
+         "`net.compile`.", "",
+         "| workload | dtype | cold compile | cold first step | cold import→trained | "
+         "warm compile | warm first step | warm import→trained | first train call |",
+         "|---|---|---|---|---|---|---|---|---|"]
     for dtype in dtypes:
         for w in workloads:
             row = next(r for r in results[(dtype, w.name)] if r.peer == "symprop")
             if not row.ok:
                 L.append(f"| {w.name} | {dtype} | {row.status}: {_cell(row.message)} "
-                         "| | | | |")
+                         "| | | | | | |")
                 continue
             e = row.result.extra
-            L.append(f"| {w.name} | {dtype} | {fmt_s(e.get('cold_compile_s'))} | "
-                     f"{fmt_s(e.get('cold_ready_s'))} | {fmt_s(e.get('warm_start_s'))} | "
-                     f"{fmt_s(e.get('warm_first_step_s'))} | {fmt_s(row.result.first_call_s)} |")
+            cells = [fmt_s(e.get(f"{tag}_{what}_s")) for tag in ("cold", "warm")
+                     for what in ("compile", "first_step", "trained")]
+            L.append(f"| {w.name} | {dtype} | " + " | ".join(cells)
+                     + f" | {fmt_s(row.result.first_call_s)} |")
     L.append("")
     return L
 
@@ -286,9 +320,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peers", type=lambda s: _list(s, peer_registry.PEERS, "peer"),
                     default=list(peer_registry.PEERS))
     ap.add_argument("--out", type=Path, default=Path("reports/benchmarks.md"))
+    ap.add_argument("--child-timeout", type=float, default=600.0, metavar="S",
+                    help="limit for each of symprop's cold/warm start processes (default 600)")
     args = ap.parse_args(argv)
+    if "symprop" in args.peers:
+        peer_registry.load("symprop").CHILD_TIMEOUT_S = args.child_timeout
 
-    started, t_start = dt.datetime.now(), time.perf_counter()
+    started, t_start, load_start = dt.datetime.now(), time.perf_counter(), load_average()
     timing = QUICK if args.quick else FULL
     workloads = [WORKLOADS[n].scaled(epochs=WORKLOADS[n].epochs_for(args.quick))
                  for n in args.only]
@@ -309,7 +347,6 @@ def main(argv: list[str] | None = None) -> int:
             params = w.init_params()
             rows = []
             for name in args.peers:
-                pause(PAUSE_BETWEEN_PEERS_S)
                 row = run_peer(name, w, dtype, params, X, Y, timing)
                 rows.append(row)
                 what = (f"{fmt_rate(row.result.samples_per_s)} samples/s, first call "
@@ -320,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
 
     report = render(argv=argv, quick=args.quick, dtypes=args.dtypes, workloads=workloads,
                     peers=args.peers, peaks=peaks, results=results, timing=timing,
-                    started=started, elapsed_s=time.perf_counter() - t_start)
+                    started=started, elapsed_s=time.perf_counter() - t_start,
+                    loads=(load_start, load_average()))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report + "\n", encoding="utf-8")
     print(report)

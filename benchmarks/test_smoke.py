@@ -16,6 +16,7 @@ import numpy as np
 
 from . import peers as peer_registry
 from . import reference
+from .peers import symprop_peer
 from .timing import SMOKE, NotComparable, PeerUnavailable
 from .workloads import WORKLOADS
 
@@ -24,6 +25,7 @@ TINY = {"W1": dict(epochs=1), "W2": dict(n_samples=300, epochs=1)}   # 300: all 
 
 
 def _run_all(name: str) -> tuple[dict, dict, float]:
+    symprop_peer.MEASURE_STARTS = False          # no cold/warm child processes here
     w = WORKLOADS[name].scaled(**TINY[name])
     X, Y = w.data()
     params = w.init_params()

@@ -8,7 +8,9 @@ NumPy arrays (not timed). ``prepare()``, if given, runs untimed before each ``fi
    warm-up of everything below.
 2. timed runs: ``fit(epochs)`` at least ``min_runs`` times (and until ``min_total_s`` of timed
    work or ``max_runs``), each after a pause of ``pause_s`` so that idle BLAS/OpenMP threads
-   of the previous work stop spinning on our 2 cores. Throughput = samples·epochs / median.
+   of the previous work stop spinning on our 2 cores; the garbage collector is off while a run
+   is timed. Throughput = samples·epochs / median. ``extra["other_processes_cpu"]`` is the
+   share of the machine's CPU time that other processes took during the timed runs.
 3. final loss: from the parameters of the last timed run, by `reference.mean_loss` (NumPy,
    float64) on the training set the peer saw, for every peer alike.
 """
@@ -16,6 +18,7 @@ NumPy arrays (not timed). ``prepare()``, if given, runs untimed before each ``fi
 from __future__ import annotations
 
 import gc
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -63,6 +66,45 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)   # compile_s, cold/warm start, notes
 
 
+def cpu_snapshot() -> tuple[float, float, float] | None:
+    """(wall s, CPU-seconds busy on the whole machine, CPU-seconds of this process), Linux."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+        with open("/proc/self/stat", encoding="ascii") as f:
+            mine = f.read().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    # user nice system idle iowait irq softirq steal ...: busy = all but idle and iowait
+    busy = sum(fields[:8]) - fields[3] - fields[4]
+    return time.perf_counter(), busy / tick, (int(mine[11]) + int(mine[12])) / tick
+
+
+class ForeignLoad:
+    """Share of the machine's CPU time used by *other* processes while we were timing."""
+
+    def __init__(self) -> None:
+        self.wall = self.other = 0.0
+        self._start: tuple[float, float, float] | None = None
+
+    def start(self) -> None:
+        self._start = cpu_snapshot()
+
+    def stop(self) -> None:
+        end = cpu_snapshot()
+        if self._start is not None and end is not None:
+            self.wall += end[0] - self._start[0]
+            self.other += max(0.0, (end[1] - self._start[1]) - (end[2] - self._start[2]))
+        self._start = None
+
+    def share(self) -> float | None:
+        """None when too little was timed for the 10 ms clock ticks to say anything."""
+        if self.wall < 0.2:
+            return None
+        return min(1.0, self.other / (self.wall * (os.cpu_count() or 1)))
+
+
 def pause(seconds: float) -> None:
     if seconds > 0:
         time.sleep(seconds)
@@ -75,18 +117,22 @@ def measure(workload: Workload, dtype: str, X: np.ndarray, Y: np.ndarray, *,
     """Run the protocol above. ``X``/``Y`` are the data as the peer saw them (its dtype)."""
     extra = {} if extra is None else extra
 
+    gc.collect()     # once: with torch/jax loaded a full collection costs ~0.2 s
+    foreign = ForeignLoad()
+
     def timed(n_epochs: int) -> tuple[float, Any]:
         if prepare is not None:
             prepare()
-        gc.collect()
         pause(timing.pause_s)
         gc_was = gc.isenabled()
         gc.disable()
+        foreign.start()
         try:
             t0 = time.perf_counter()
             handle = fit(n_epochs)
             return time.perf_counter() - t0, handle
         finally:
+            foreign.stop()
             if gc_was:
                 gc.enable()
 
@@ -97,6 +143,7 @@ def measure(workload: Workload, dtype: str, X: np.ndarray, Y: np.ndarray, *,
                                           and len(runs) < timing.max_runs):
         seconds, handle = timed(epochs)
         runs.append(seconds)
+    extra["other_processes_cpu"] = foreign.share()
     params = {k: np.array(v) for k, v in fetch(handle).items()}
     reference.check_params(workload, params)
     loss = reference.mean_loss(workload, params, X, Y)

@@ -1,0 +1,151 @@
+"""The on-disk kernel cache: content-hashed module files, imported as real files.
+
+A module's file name is a hash of everything that decides its text: the network's structure
+(sizes, activations with their formulas, biases, loss), its name (it appears in the preamble),
+dtype, kernel shape, fastmath, ``symprop.__version__`` and a fingerprint of the generator's own
+source. A cached file is therefore never stale, and is loaded without deriving anything.
+
+Modules are imported with ``spec_from_file_location`` and registered in ``sys.modules`` before
+they run: numba's ``cache=True`` needs a real source file, and then stores the compiled machine
+code next to it (``__pycache__/*.nbi``, ``*.nbc``) so the next process does not compile again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+from ..io import write_atomic
+
+ENV_VAR = "SYMPROP_CACHE_DIR"
+_IMPORT_LOCK = threading.Lock()
+
+
+def cache_dir() -> Path:
+    """``$SYMPROP_CACHE_DIR``, else the user cache directory (``~/.cache/symprop``)."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "symprop"
+
+
+@cache
+def generator_fingerprint() -> str:
+    """A hash of the code that turns a network into a module (codegen, templates, derive)."""
+    here = Path(__file__).resolve().parent
+    files = sorted([*here.glob("*.py"), *here.glob("templates/*.jinja"),
+                    *(here.parent / "derive").glob("*.py")])
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.name.encode())
+        digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+def kernel_key(network, dtype: str, shape: str, fastmath: bool) -> str:
+    """The content hash naming a network's kernel module (see the module docstring)."""
+    from .. import __version__
+    from ..derive.rules import ACTIVATIONS, LOSSES, D, K, Y, Z
+
+    def row_text(name: str) -> str:
+        row = ACTIVATIONS[name]
+        stable = row.stable(Z) if row.stable is not None else None
+        return f"{row.definition(Z)}|{stable}|{row.layerwise}|{row.differentiable}"
+
+    material = {
+        "version": __version__,
+        "generator": generator_fingerprint(),
+        "name": network.name,
+        "inputs": network.n_inputs,
+        "layers": [[lay.units, lay.activation, lay.bias, row_text(lay.activation)]
+                   for lay in network.layers],
+        "loss": [network.loss, str(LOSSES[network.loss].term(Y, D, K))],
+        "relu_at_zero": str(network.relu_at_zero),
+        "dtype": dtype, "shape": shape, "fastmath": bool(fastmath),
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CachedModule:
+    module: ModuleType
+    path: Path
+    shape: str
+    generated: bool         # this call wrote the file
+    seconds: float          # generating + writing + importing (numba compiles later, lazily)
+
+
+def module_names(key: str, directory: Path) -> tuple[Path, str]:
+    """The file for ``key`` in ``directory`` and the module name it is imported under."""
+    # the folder is part of the module name: one process may load the same kernel from two
+    # cache folders, and numba ties each compiled function to its own file
+    where = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:8]
+    return directory / f"symprop_{key[:24]}.py", f"_symprop_kernels_{key[:24]}_{where}"
+
+
+def load(network, dtype: str = "float64", shape: str | None = None, fastmath: bool = False,
+         directory: str | Path | None = None) -> CachedModule:
+    """The kernel module for ``network``: from this process, from the cache folder, or new."""
+    from .generate import check_options
+
+    start = time.perf_counter()
+    shape = check_options(network, dtype, shape)
+    key = kernel_key(network, dtype, shape, fastmath)
+    folder = Path(directory).expanduser() if directory is not None else cache_dir()
+    path, name = module_names(key, folder)
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        return CachedModule(loaded, path, shape, False, time.perf_counter() - start)
+    generated = False
+    if not path.exists():
+        _write(network, dtype, shape, fastmath, path)
+        generated = True
+    try:
+        module = import_file(path, name)
+    except (SyntaxError, ImportError, AttributeError):
+        if generated:
+            raise
+        # a damaged file from elsewhere: write it again, once
+        _write(network, dtype, shape, fastmath, path)
+        module, generated = import_file(path, name), True
+    return CachedModule(module, path, shape, generated, time.perf_counter() - start)
+
+
+def _write(network, dtype: str, shape: str, fastmath: bool, path: Path) -> None:
+    from .generate import generate
+
+    source = generate(network, dtype=dtype, shape=shape, fastmath=fastmath).source
+    write_atomic(path, source)
+
+
+def import_file(path: Path, name: str) -> ModuleType:
+    """Import ``path`` as module ``name``, registered in ``sys.modules`` before it runs."""
+    with _IMPORT_LOCK:
+        if name in sys.modules:
+            return sys.modules[name]
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot import {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+        return module

@@ -1,0 +1,321 @@
+"""Kernel source for one network, dtype and kernel shape: formulas → printed code → jinja2.
+
+Python holds the logic (which formula, which name, CSE), the templates in ``templates/`` hold the
+layout. Two kernel shapes share one module layout and one function signature per function:
+
+- ``unrolled``: per-sample straight-line scalar code, every weight in a local variable — from the
+  derivation's expanded (per-unit) chains; for small networks;
+- ``loops``: per-minibatch matrix products into preallocated buffers (``np.dot(A, B, out)``) and
+  element-wise loops over the index-form formulas; for everything else.
+
+The module is parsed with `ast` before anyone writes it. User text (the network's name) appears
+only through ``repr`` in comments and string constants, never as an identifier.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from ..errors import SpecError
+from .elementwise import D, LOGP, Y, Z, NetworkFormulas, formulas
+from .printer import DTYPES, KernelPrinter, TempNames, code, print_block
+
+SHAPES = ("unrolled", "loops")
+UNROLL_MAX_PARAMS = 64          # networks up to this many weights and biases get scalar code
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class GeneratedKernel:
+    source: str
+    dtype: str
+    shape: str
+    fastmath: bool
+    params: tuple[str, ...]     # W1, b1, W2, … in the order the functions take them
+
+
+def n_params(network) -> int:
+    return sum(int(np.prod(s)) for s in network.param_shapes().values())
+
+
+def choose_shape(network, shape: str | None = None) -> str:
+    """``unrolled`` for small networks (≤ UNROLL_MAX_PARAMS parameters), else ``loops``."""
+    if shape is None:
+        return "unrolled" if n_params(network) <= UNROLL_MAX_PARAMS else "loops"
+    if shape not in SHAPES:
+        raise SpecError("unknown kernel shape", key="shape", expected=" or ".join(SHAPES),
+                        got=shape)
+    return shape
+
+
+def check_options(network, dtype: str, shape: str | None) -> str:
+    if dtype not in DTYPES:
+        raise SpecError("unsupported dtype", key="dtype", expected=" or ".join(DTYPES), got=dtype)
+    if network.is_perceptron:
+        raise SpecError("threshold units (step/sign/threshold) have no gradient, so there are no "
+                        "backpropagation kernels for them: use the perceptron rule "
+                        "(symprop.derive.perceptron)", file=network.source, key="network.layers")
+    return choose_shape(network, shape)
+
+
+@cache
+def environment() -> Environment:
+    """The one jinja2 environment: strict about undefined names, whitespace under control."""
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      autoescape=False)
+    env.filters["lines"] = _indent_lines
+    return env
+
+
+def _indent_lines(lines: list[str], width: int) -> str:
+    pad = " " * width
+    return "\n".join(pad + line if line else "" for line in lines)
+
+
+def generate(network, dtype: str = "float64", shape: str | None = None,
+             fastmath: bool = False) -> GeneratedKernel:
+    """The kernel module's source text for ``network``."""
+    shape = check_options(network, dtype, shape)
+    derivation = network.derive()
+    f = formulas(derivation)
+    context = _common_context(f, dtype, shape, fastmath)
+    context.update(_unrolled_context(f, dtype) if shape == "unrolled" else
+                   _loops_context(f, dtype))
+    source = environment().get_template("module.py.jinja").render(**context)
+    try:
+        ast.parse(source)
+    except SyntaxError as exc:   # a generator bug, never the user's: say where
+        raise RuntimeError(f"generated kernel module does not parse: {exc}") from exc
+    return GeneratedKernel(source, dtype, shape, fastmath, tuple(network.param_shapes()))
+
+
+# ---------------------------------------------------------------------------------------------
+def _common_context(f: NetworkFormulas, dtype: str, shape: str, fastmath: bool) -> dict:
+    from .. import __version__
+
+    network = f.network
+    printer = KernelPrinter({"dtype": dtype})
+    dt = f"np.{dtype}"
+    decorator = '@njit(cache=True, error_model="numpy"' + (", fastmath=True)" if fastmath
+                                                           else ")")
+    params = [{"name": n, "shape": s} for n, s in network.param_shapes().items()]
+    structure = [f"{network.n_inputs} inputs"]
+    for lay in network.layers:
+        structure.append(f"{lay.units} {lay.activation}" + ("" if lay.bias else " (no bias)"))
+    eps = float(np.finfo(dtype).eps)
+    return {
+        "version": __version__,
+        "name": repr(network.name),
+        "structure": " -> ".join(structure) + f"; loss {network.loss}",
+        "dtype": dtype, "dt": dt, "shape": shape, "fastmath": fastmath,
+        "njit": decorator,
+        "params": params,
+        "param_names": repr(tuple(p["name"] for p in params)),
+        "param_shapes": repr(tuple(p["shape"] for p in params)),
+        "param_args": ", ".join(p["name"] for p in params),
+        "grad_args": ", ".join("g" + p["name"] for p in params),
+        "velocity_args": ", ".join("v" + p["name"] for p in params),
+        "n_inputs": network.n_inputs, "n_outputs": network.sizes[-1],
+        "classifier": f.classifier,
+        "midpoint": printer.literal(f.midpoint) if f.midpoint is not None else None,
+        "eps": printer.literal(eps),
+        "zero": printer.literal(0), "one": printer.literal(1),
+        "loss_text": f.loss_text,
+        "layer_texts": [lay.text for lay in f.layers],
+    }
+
+
+def _param_scalars(network) -> list[dict]:
+    """Every weight and bias as (local name, array, index) for the unrolled kernels."""
+    out = []
+    for l, lay in enumerate(network.layers, start=1):
+        for k in range(lay.units):
+            for j in range(network.sizes[l - 1]):
+                out.append({"local": f"w{l}_{k + 1}_{j + 1}", "array": f"W{l}",
+                            "index": f"{k}, {j}"})
+        if lay.bias:
+            for k in range(lay.units):
+                out.append({"local": f"b{l}_{k + 1}", "array": f"b{l}", "index": f"{k}"})
+    return out
+
+
+def _unrolled_context(f: NetworkFormulas, dtype: str) -> dict:
+    network = f.network
+    zero = code(sp.Integer(0), dtype)
+    depth, n_out = network.depth, network.sizes[-1]
+    forward: list[str] = []
+    forward_ops = 0
+    for lf, units in zip(f.layers, f.units, strict=True):
+        l = lf.layer
+        forward.append(f"# layer {l}: {lf.text['net']}")
+        forward.append(f"#          {lf.text['out']}")
+        nets = [u.net for u in units]
+        net_syms = [sp.Symbol(f"net{l}_{u.unit}", real=True) for u in units]
+        lines: list[str] = []
+        ops = 0
+        for sym, net in zip(net_syms, nets, strict=True):
+            lines.append(f"{sym} = {code(net, dtype)}")
+            ops += sp.count_ops(net)
+        if lf.layerwise:
+            m, s = sp.Symbol(f"m{l}"), sp.Symbol(f"s{l}")
+            e = [sp.Symbol(f"e{l}_{k}") for k in range(1, lf.units + 1)]
+            # subtract the largest net input first: exp never overflows, the ratio is unchanged
+            lines.append(f"{m} = {code(sp.Max(*net_syms), dtype)}")
+            for ek, zk in zip(e, net_syms, strict=True):
+                expr = lf.act.xreplace({Z: zk - m})
+                lines.append(f"{ek} = {code(expr, dtype)}")
+                ops += sp.count_ops(expr) + 1
+            lines.append(f"{s} = {code(sp.Add(*e), dtype)}")
+            for k, ek in enumerate(e, start=1):
+                lines.append(f"out{l}_{k} = {ek}/{s}")
+            ops += 2 * lf.units
+            if l == depth and f.uses_logp:
+                for k, zk in enumerate(net_syms, start=1):
+                    lines.append(f"logp{l}_{k} = {code(zk - m - sp.log(s), dtype)}")
+        else:
+            for k, zk in enumerate(net_syms, start=1):
+                expr = lf.act.xreplace({Z: zk})
+                lines.append(f"out{l}_{k} = {code(expr, dtype)}")
+                ops += sp.count_ops(expr)
+        forward.append(f"# Total ops: {ops}")
+        forward.extend(lines)
+        forward_ops += ops
+    # the sample's loss
+    terms = []
+    for k in range(1, n_out + 1):
+        terms.append(f.loss_term.xreplace({
+            Y: sp.Symbol(f"out{depth}_{k}", real=True), D: sp.Symbol(f"d{k}", real=True),
+            LOGP: sp.Symbol(f"logp{depth}_{k}", real=True)}))
+    loss_expr = sp.Add(*terms)
+    loss_lines = [f"# {f.loss_text}", f"# Total ops: {sp.count_ops(loss_expr)}",
+                  f"err = {code(loss_expr, dtype)}"]
+    # δ per layer, output layer first; CSE within a layer (the layer above is already known)
+    temps = TempNames()
+    backward: list[str] = []
+    for lf, units in reversed(list(zip(f.layers, f.units, strict=True))):
+        l = lf.layer
+        block = print_block([(f"delta{l}_{u.unit}", u.delta) for u in units], dtype, temps)
+        backward.append(f"# {lf.text['delta']}")
+        backward.append(f"# Total ops: {block.ops}")
+        backward.extend(block.lines())
+    grads: list[str] = []
+    for lf in f.layers:
+        l = lf.layer
+        below = [f"x{j}" if l == 1 else f"out{l - 1}_{j}" for j in range(1, lf.fan_in + 1)]
+        grads.append(f"# {lf.text['grad_w']}" + (f";  {lf.text['grad_b']}" if lf.bias else ""))
+        for k in range(1, lf.units + 1):
+            for j, src in enumerate(below, start=1):
+                grads.append(f"gw{l}_{k}_{j} += delta{l}_{k}*{src}")
+            if lf.bias:
+                grads.append(f"gb{l}_{k} += delta{l}_{k}")
+    outputs = [f"out{depth}_{k}" for k in range(1, n_out + 1)]
+    targets = [f"d{k}" for k in range(1, n_out + 1)]
+    scalars = _param_scalars(network)
+    return {
+        "load_params": [f"{p['local']} = {p['array']}[{p['index']}]" for p in scalars],
+        "load_velocities": [f"v{p['local']} = v{p['array']}[{p['index']}]" for p in scalars],
+        "store_params": [f"{p['array']}[{p['index']}] = {p['local']}" for p in scalars],
+        "store_velocities": [f"v{p['array']}[{p['index']}] = v{p['local']}" for p in scalars],
+        "store_grads": [f"g{p['array']}[{p['index']}] = g{p['local']}*scale" for p in scalars],
+        "zero_grads": [f"g{p['local']} = {zero}" for p in scalars],
+        "snapshot": [f"s{p['local']} = {p['local']}" for p in scalars],
+        "restore": [f"{p['local']} = s{p['local']}" for p in scalars],
+        "step_plain": [f"{p['local']} -= scale*g{p['local']}" for p in scalars],
+        "step_momentum": [line for p in scalars for line in (
+            f"v{p['local']} = momentum*v{p['local']} - scale*g{p['local']}",
+            f"{p['local']} += v{p['local']}")],
+        "load_x": [f"x{i + 1} = X[row, {i}]" for i in range(network.n_inputs)],
+        "load_d": [f"d{k + 1} = Y[row, {k}]" for k in range(n_out)],
+        "store_out": [f"out[row, {k}] = {o}" for k, o in enumerate(outputs)],
+        "count_correct": _count_correct(f, outputs, targets),
+        "forward_lines": forward,
+        "loss_lines": loss_lines,
+        "backward_lines": backward + grads,
+    }
+
+
+def _count_correct(f: NetworkFormulas, outputs: list[str], targets: list[str]) -> list[str]:
+    if not f.classifier:
+        return []
+    if f.midpoint is not None:
+        return [f"if ({outputs[0]} >= MIDPOINT) == ({targets[0]} >= MIDPOINT):",
+                "    correct += 1"]
+    lines = ["# the predicted class is the largest output; the target's, its largest entry"]
+    for var, values in (("pred", outputs), ("label", targets)):
+        lines += [f"{var} = 0", f"best = {values[0]}"]
+        for k, v in enumerate(values[1:], start=1):
+            lines += [f"if {v} > best:", f"    best = {v}", f"    {var} = {k}"]
+    return lines + ["if pred == label:", "    correct += 1"]
+
+
+def _loops_context(f: NetworkFormulas, dtype: str) -> dict:
+    network = f.network
+    depth = network.depth
+    layers = []
+    for lf in f.layers:
+        l = lf.layer
+        entry = {
+            "l": l, "units": lf.units, "fan_in": lf.fan_in, "bias": lf.bias,
+            "layerwise": lf.layerwise, "text": lf.text,
+            "below": "Xb" if l == 1 else f"A{l - 1}",
+        }
+        if lf.layerwise:
+            entry["kernel"] = code(lf.act.xreplace({Z: sp.Symbol("shifted")}), dtype)
+        else:
+            entry["act"] = code(lf.act, dtype)
+        if l < depth:
+            block = print_block([("delta", lf.delta)], dtype)
+            entry["delta_lines"] = block.lines()
+            entry["delta_ops"] = block.ops
+            entry["needs"] = {str(s) for s in lf.delta.free_symbols}
+        layers.append(entry)
+    out = f.layers[-1]
+    sums = [{"name": str(s.symbol), "code": code(s.summand, dtype),
+             "needs": {str(v) for v in s.summand.free_symbols}} for s in out.sums]
+    delta_block = print_block([("delta", out.delta)], dtype)
+    loss_block = print_block([("err", f.loss_term)], dtype, TempNames("_u"))
+    needs = {str(v) for v in out.delta.free_symbols | f.loss_term.free_symbols}
+    dt = f"np.{dtype}"
+
+    def alloc(names: str, rows: str) -> list[str]:
+        """Lines allocating the buffers ``Z1, A1, …`` (or ``D1, …``) with ``rows`` rows."""
+        return [f"{n} = np.empty(({rows}, {network.sizes[int(n[1:])]}), dtype={dt})"
+                for n in names.split(", ")]
+
+    def sliced(names: str, rows: str) -> str:
+        return ", ".join(f"{n}[:{rows}]" for n in names.split(", "))
+
+    def copy_params(dst: str, src: str) -> list[str]:
+        """Element loops copying every parameter array (``a[:] = b`` costs seconds to compile)."""
+        lines = []
+        for name, shape in network.param_shapes().items():
+            a, b = dst.format(name), src.format(name)
+            if len(shape) == 2:
+                lines += [f"for k in range({shape[0]}):", f"    for j in range({shape[1]}):",
+                          f"        {a}[k, j] = {b}[k, j]"]
+            else:
+                lines += [f"for k in range({shape[0]}):", f"    {a}[k] = {b}[k]"]
+        return lines
+
+    return {
+        "alloc": alloc, "sliced": sliced, "copy_params": copy_params,
+        "layers": layers,
+        "out": layers[-1],
+        "sums": sums,
+        "out_delta_lines": delta_block.lines(),
+        "out_delta_ops": delta_block.ops,
+        "loss_lines": loss_block.lines("+="),
+        "loss_ops": loss_block.ops,
+        "out_needs": needs,
+        "uses_logp": f.uses_logp,
+        "buffer_args": ", ".join(f"Z{l}, A{l}" for l in range(1, depth + 1)),
+        "delta_args": ", ".join(f"D{l}" for l in range(1, depth + 1)),
+    }

@@ -1,0 +1,321 @@
+"""The worked example in slide style: every number substituted, each quantity rounded.
+
+A teacher computes the next quantity from the *rounded* numbers on the slide (the lecture's
+0.80133 = 0.3 × 0.68 + 0.9 × 0.6637, where the exact value is 0.80144…). `SlideExample` does
+the same, in exact decimal arithmetic on the rounded values, and writes the exact value beside
+the slide's wherever the two disagree at the quantity's precision (see
+:mod:`symprop.render.numbers` for choosing precisions).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from ..addresses import Address
+from ..derive import symbols as S
+from ..derive.chain import Chain, Terms
+from ..derive.example import WorkedExample, worked_example
+from ..derive.rules import ACTIVATIONS, LOSSES
+from .latex import LecturePrinter, chain_latex, escape, label_latex
+from .numbers import Precision, PrecisionTable, Shown, show, truncated
+from .steps import Line
+
+#: a line longer than this (in rough character widths) is split over several lines
+WIDTH = 61
+_GIVEN_DIGITS = 12
+
+
+@dataclass(frozen=True)
+class NumLine:
+    """One quantity: its symbolic formula, the same with numbers, and the slide's value."""
+
+    address: Address
+    lhs: str
+    formula: str                 # symbolic right-hand side ("" when there is none)
+    numbers: tuple[str, ...]     # right-hand sides with numbers, in order
+    shown: Shown
+    exact: str = ""              # the exact value, when the slide's rounding disagrees
+
+    def lines(self, width: float = WIDTH) -> list[Line]:
+        """The equation over as few lines as fit ``width``; the value ends the last line."""
+        note = f"exact ${self.exact}$" if self.exact else ""
+        pieces = ([f"= {self.formula}"] if self.formula else []) + [f"= {n}" for n in
+                                                                     self.numbers]
+        value = f"{self.shown.relation} {self.shown.text}"
+        if pieces:
+            pieces[-1] += f" {value}"
+        else:
+            pieces = [value]
+        indent = visible(self.lhs)
+        rows: list[str] = []
+        for piece in pieces:
+            if rows and indent + visible(rows[-1] + " " + piece) <= width:
+                rows[-1] += " " + piece
+            else:
+                rows.append(piece)
+        out = [Line(self.lhs if i == 0 else "", r) for i, r in enumerate(rows)]
+        if note and indent + visible(rows[-1]) + note_width(note) > width:
+            out.append(Line("", "", note))
+        elif note:
+            out[-1] = Line(out[-1].lhs, out[-1].rhs, note)
+        return out
+
+
+def note_width(note: str) -> float:
+    """Notes are set in \\footnotesize text: about three quarters of a math glyph each."""
+    return 2 + 0.7 * len(note.replace("\\ldots", "...").replace("$", ""))
+
+
+def visible(tex: str) -> float:
+    """A rough printed width of math LaTeX, in characters (for deciding where to break)."""
+    t = re.sub(r"\\(left|right|mathrm|text|quad|,|;)", "", tex)
+    t = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}",
+               lambda m: "x" * max(len(m[1]), len(m[2])), t)
+    t = re.sub(r"\\[A-Za-z]+", "x", t)                          # one glyph per command
+    t = re.sub(r"[_^]\{([^{}]*)\}", lambda m: "." * len(m[1]), t)  # scripts are small
+    t = re.sub(r"[{}\s]", "", t)
+    return sum(0.55 if c == "." else 1.0 for c in t)
+
+
+def plus(tex: str) -> str:
+    """``w_{1,1}^{(2)}`` → ``w_{1,1}^{(2)+}``; ``y_{1}`` → ``y_{1}^{+}`` (after the update)."""
+    sup, sub = tex.rfind("^{"), tex.rfind("_{")
+    if sup > sub and tex.endswith("}"):
+        return tex[:-1] + "+}"
+    return tex + "^{+}"
+
+
+def _symbol(addr: Address) -> sp.Expr:
+    kind, l, idx = addr.kind, addr.layer, addr.index
+    table = {"x": lambda: S.x[idx[0]], "d": lambda: S.d[idx[0]],
+             "net": lambda: S.net(l)[idx[0]], "out": lambda: S.out(l)[idx[0]],
+             "delta": lambda: S.delta(l)[idx[0]], "w": lambda: S.w(l)[idx],
+             "b": lambda: S.b(l)[idx[0]], "E": lambda: S.E}
+    return table[kind]()
+
+
+def given(value: sp.Expr, precision: Precision) -> Shown:
+    """A number from the spec is written as given when it is a short decimal."""
+    value = sp.sympify(value)
+    exact = show(value, Precision(_GIVEN_DIGITS, "dp"))
+    return exact if not exact.rounded else show(value, precision)
+
+
+class SlideExample:
+    """The spec's ``[example]`` step as a teacher writes it on slides."""
+
+    def __init__(self, network: Any, *, example: WorkedExample | None = None,
+                 precision: Any = None) -> None:
+        self.network = network
+        self.example = example or worked_example(network)
+        self.derivation = self.example.derivation
+        self.table = PrecisionTable(network, precision)
+        self.labels: dict[Address, str] = {}
+        for label, target in network.labels.items():
+            addr = network.address(target)
+            if addr.kind in ("w", "b"):
+                self.labels[Address(addr.kind, addr.layer, addr.index)] = label
+        ex = network.example
+        self.eta = given(ex.learning_rate, self.table.default)
+        # slide values per symbol, before and after the update
+        self.before: dict[sp.Expr, Shown] = {}
+        self.after: dict[sp.Expr, Shown] = {}
+        for i, v in enumerate(ex.input, start=1):
+            self.before[S.x[i]] = self.after[S.x[i]] = given(v, self.table(Address("x", None,
+                                                                                   (i,))))
+        for k, v in enumerate(ex.target, start=1):
+            self.before[S.d[k]] = self.after[S.d[k]] = given(v, self.table(Address("d", None,
+                                                                                   (k,))))
+        for addr, v in self.example.values.items():
+            if addr.kind in ("w", "b") and not addr.after:
+                self.before[_symbol(addr)] = given(v, self.table(addr))
+        self.given_lines = self._given()
+        self.forward = self._forward(self.before, after=False)
+        self.error = self._error(self.before, after=False)
+        self.backward = self._backward()
+        self.updates = self._updates()
+        self.forward_after = self._forward(self.after, after=True)
+        self.error_after = self._error(self.after, after=True)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def printer(self, values: dict | None = None) -> LecturePrinter:
+        if values is None:
+            return LecturePrinter(self.network)
+        return LecturePrinter(self.network, values={s: v.text for s, v in values.items()})
+
+    def _line(self, addr: Address, lhs: str, formula: str, numbers: tuple[str, ...],
+              value: sp.Expr) -> tuple[NumLine, Shown]:
+        prec = self.table(addr)
+        shown = show(value, prec)
+        exact = self.example.values[addr]
+        note = ""
+        if show(exact, prec).text != shown.text:
+            note = truncated(exact, prec)
+        return NumLine(addr, lhs, formula, numbers, shown, note), shown
+
+    @staticmethod
+    def _value(expr: sp.Expr, values: dict[sp.Expr, Shown]) -> sp.Expr:
+        return sp.sympify(expr).doit().xreplace({s: v.value for s, v in values.items()})
+
+    def _name(self, addr: Address) -> str:
+        p = self.printer()
+        tex = p._print(S.E) if addr.kind == "E" else p._print(_symbol(addr))
+        return plus(tex) if addr.after else tex
+
+    # -- the step --------------------------------------------------------------------------
+    def _given(self) -> list[Line]:
+        p = self.printer()
+        names = self.network.input_names
+        lines = []
+        xs = ", ".join(f"{p._print(S.x[i])} = {self.before[S.x[i]].text}"
+                       + (rf"\ (\text{{{names[i - 1]}}})" if isinstance(self.network.inputs,
+                                                                          tuple) else "")
+                       for i in range(1, self.network.n_inputs + 1))
+        lines.append(Line("", xs))
+        ds = ", ".join(f"{p._print(S.d[k])} = {self.before[S.d[k]].text}"
+                       for k in range(1, self.network.sizes[-1] + 1))
+        lines.append(Line("", ds + rf",\quad {p.notation['eta']} = {self.eta.text}"))
+        return lines
+
+    def _forward(self, values: dict, after: bool) -> list[NumLine]:
+        p = self.printer()
+        lines: list[NumLine] = []
+        for l, layer in enumerate(self.network.layers, start=1):
+            row = ACTIVATIONS[layer.activation]
+            fan_in = self.network.sizes[l - 1]
+            nets = []
+            for k in range(1, layer.units + 1):
+                terms = [Chain((S.w(l)[k, j], S.out(l - 1)[j])) for j in range(1, fan_in + 1)]
+                if layer.bias:
+                    terms.append(Chain((S.b(l)[k],)))
+                sym = Terms(tuple(terms))
+                pv = self.printer(values)      # the values known so far
+                formula = " + ".join(chain_latex(c, p) for c in sym.chains)
+                numbers = " + ".join(chain_latex(c, pv) for c in sym.chains)
+                addr = Address("net", l, (k,), after)
+                formula = "" if fan_in > 6 else formula
+                nl, shown = self._line(addr, self._name(addr), formula,
+                                       (numbers,) if fan_in <= 6 else (), self._value(
+                                           sym.expr(), values))
+                values[S.net(l)[k]] = shown
+                nets.append(shown)
+                lines.append(nl)
+            for k in range(1, layer.units + 1):
+                addr = Address("out", l, (k,), after)
+                net_tex = self._name(Address("net", l, (k,), after))
+                if row.layerwise:
+                    total = sp.Add(*(sp.exp(n.value) for n in nets))
+                    value = sp.exp(nets[k - 1].value) / total
+                    den = " + ".join(f"e^{{{n.text}}}" for n in nets)
+                    other = p.quantity("net", l, ("k'",))
+                    formula = rf"\frac{{e^{{{net_tex}}}}}{{\sum_{{k'}} e^{{{other}}}}}"
+                    numbers = (rf"\frac{{e^{{{nets[k - 1].text}}}}}{{{den}}}",)
+                elif layer.activation == "linear":
+                    value, formula, numbers = nets[k - 1].value, net_tex, ()
+                else:
+                    value = row(nets[k - 1].value)
+                    formula = rf"{row.latex}\left({net_tex}\right)"
+                    numbers = (rf"{row.latex}\left({nets[k - 1].text}\right)",)
+                nl, shown = self._line(addr, self._name(addr), formula, numbers, value)
+                values[S.out(l)[k]] = shown
+                lines.append(nl)
+        return lines
+
+    def _error(self, values: dict, after: bool) -> NumLine:
+        L = self.network.depth
+        n = self.network.sizes[-1]
+        term = LOSSES[self.network.loss].term
+        expr = sp.Add(*(term(S.out(L)[k], S.d[k], n) for k in range(1, n + 1)))
+        addr = Address("E", after=after)
+        nl, shown = self._line(addr, self._name(addr), self.printer()._print(expr),
+                               (self.printer(values)._print(expr),), self._value(expr, values))
+        values[S.E] = shown
+        return nl
+
+    def _backward(self) -> list[NumLine]:
+        p, lines = self.printer(), []
+        for lay in reversed(self.derivation.layers):
+            for k in range(1, lay.units + 1):
+                chain = lay.delta.subs({lay.unit: k}).expanded()
+                addr = Address("delta", lay.layer, (k,))
+                nl, shown = self._line(addr, self._name(addr), chain_latex(chain, p),
+                                       (chain_latex(chain, self.printer(self.before)),),
+                                       self._value(chain.expr(), self.before))
+                self.before[S.delta(lay.layer)[k]] = shown
+                lines.append(nl)
+        return lines
+
+    def _updates(self) -> dict[int, list[NumLine]]:
+        """New weights per layer: w⁺ = w − η δ h, from the rounded δ (as on the slide)."""
+        p, pv = self.printer(), self.printer(self.before)
+        eta, eta_v = p.notation["eta"], self.eta.value
+        eta_num = "" if eta_v == 1 else rf"{self.eta.text} \times "
+        out: dict[int, list[NumLine]] = {}
+        for lay in self.derivation.layers:
+            l, rows = lay.layer, []
+            for k in range(1, lay.units + 1):
+                sources = list(range(1, lay.fan_in + 1)) + ([None] if lay.bias else [])
+                for j in sources:
+                    weight = S.w(l)[k, j] if j is not None else S.b(l)[k]
+                    addr = Address("w", l, (k, j)) if j is not None else Address("b", l, (k,))
+                    short = Chain((S.delta(l)[k],) + ((S.out(l - 1)[j],) if j else ()))
+                    full = self.derivation.weight_chain(l, k, j)
+                    w, wv = p._print(weight), self.before[weight].text
+                    formula = f"{w} - {eta} " + chain_latex(full, p)
+                    numbers = [f"{wv} - {eta_num}" + chain_latex(full, pv)]
+                    if visible(numbers[0]) > WIDTH or full.parts == short.parts:
+                        formula = f"{w} - {eta} " + chain_latex(short, p)
+                        numbers = []
+                    numbers.append(f"{wv} - {eta_num}" + chain_latex(short, pv))
+                    value = self.before[weight].value - eta_v * self._value(short.expr(),
+                                                                            self.before)
+                    after = addr.updated()
+                    lhs = self._name(after)
+                    if Address(addr.kind, l, addr.index) in self.labels:
+                        lhs = f"{label_latex(self.labels[addr])}^{{+}} = {lhs}"
+                    nl, shown = self._line(after, lhs, formula, tuple(numbers), value)
+                    self.after[weight] = shown
+                    rows.append(nl)
+            out[l] = rows
+        return out
+
+    # -- summaries --------------------------------------------------------------------------
+    def given_text(self) -> str:
+        """The given numbers as one line of text: ``$x_1 = 0.35$ (A), …, $\\eta = 1$``."""
+        p = self.printer()
+        named = isinstance(self.network.inputs, tuple)
+        parts = [f"${p._print(S.x[i])} = {self.before[S.x[i]].text}$"
+                 + (f" ({escape(self.network.inputs[i - 1])})" if named else "")
+                 for i in range(1, self.network.n_inputs + 1)]
+        parts += [f"${p._print(S.d[k])} = {self.before[S.d[k]].text}$"
+                  for k in range(1, self.network.sizes[-1] + 1)]
+        parts.append(f"${p.notation['eta']} = {self.eta.text}$")
+        return ", ".join(parts)
+
+    def comparison(self) -> str:
+        """The further pass's verdict, e.g. 'E = 0.0181 → E⁺ = 0.0166: the error decreased'."""
+        before, after = self.example.values[Address("E")], self.example.values[Address("E", after=True)]
+        E = self.printer().notation["E"]
+        change = sp.N(after - before, 30)
+        if change < 0:
+            verdict = "the error decreased"
+        elif change > 0:
+            verdict = "the error increased (the step overshot: try a smaller learning rate)"
+        else:
+            verdict = "the error did not change"
+        pct = Precision(2, "sf").round(abs(change) / sp.N(before, 30) * 100) if before else None
+        by = f" by {pct}\\,\\%" if pct is not None and change != 0 else ""
+        return (rf"${E} = {self.error.shown.text} \;\to\; {E}^{{+}} = "
+                rf"{self.error_after.shown.text}$: {verdict}{by}.")
+
+    def all_lines(self) -> list[Line]:
+        lines = list(self.given_lines)
+        for group in (self.forward, [self.error], self.backward,
+                      *self.updates.values(), self.forward_after, [self.error_after]):
+            for nl in group:
+                lines += nl.lines(width=90)
+        return lines

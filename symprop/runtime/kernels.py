@@ -1,0 +1,319 @@
+"""Compiled training kernels for a network: the Python face of a generated module.
+
+``kernels = network.compile(dtype="float64")`` generates (or finds in the cache) one numba module
+for the network and wraps it: parameter dicts in, NumPy arrays out, inputs checked, training
+run in chunks of epochs so a progress bar can move and Ctrl-C is heard, with the random state
+carried across chunks (the result does not depend on the chunking).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import SpecError, TrainingError
+
+CHUNK_SECONDS = 0.25        # aim for one progress update about this often
+
+
+def compile_network(network, dtype: str = "float64", shape: str | None = None,
+                    fastmath: bool = False, cache_dir: str | Path | None = None) -> Kernels:
+    """Kernels for ``network``: ``shape`` None picks ``unrolled`` for small nets, else ``loops``.
+
+    The module is generated once per network structure, dtype, shape and fastmath, and kept in
+    ``cache_dir`` (default ``$SYMPROP_CACHE_DIR`` or the user cache folder). numba compiles each
+    function on its first call and caches the machine code next to the module.
+    """
+    from ..codegen.cache import load
+
+    cached = load(network, dtype=dtype, shape=shape, fastmath=fastmath, directory=cache_dir)
+    return Kernels(network, cached.module, cached.path, dtype, cached.shape, fastmath,
+                   cached.seconds)
+
+
+class Kernels:
+    """The generated functions of one network, with parameters as dicts of arrays."""
+
+    def __init__(self, network, module, path: Path, dtype: str, shape: str, fastmath: bool,
+                 load_seconds: float = 0.0) -> None:
+        self.network, self.module, self.path = network, module, Path(path)
+        self.dtype, self.shape, self.fastmath = dtype, shape, fastmath
+        self.param_shapes: dict[str, tuple[int, ...]] = network.param_shapes()
+        self.classifier: bool = bool(module.CLASSIFIER)
+        self._np_dtype = np.dtype(dtype)
+        self._load_seconds = load_seconds
+        self._compile_seconds = 0.0
+
+    def __repr__(self) -> str:
+        return (f"<Kernels {self.network.name!r} {self.dtype} {self.shape} "
+                f"({sum(int(np.prod(s)) for s in self.param_shapes.values())} parameters)>")
+
+    # -- the module ----------------------------------------------------------------------------
+    @property
+    def source(self) -> str:
+        """The generated module's text."""
+        return self.path.read_text(encoding="utf-8")
+
+    @property
+    def compile_seconds(self) -> float:
+        """Seconds spent so far generating, importing and compiling (or loading from numba's
+        cache) — numba compiles each function on its first call."""
+        return self._load_seconds + self._compile_seconds
+
+    def _call(self, name: str, *args: Any) -> Any:
+        function = getattr(self.module, name)
+        if function.signatures:
+            return function(*args)
+        start = time.perf_counter()   # first call: compiles (or loads from numba's cache)
+        result = function(*args)
+        self._compile_seconds += time.perf_counter() - start
+        return result
+
+    def warmup(self) -> float:
+        """Compile every function now (on one sample); returns ``compile_seconds``."""
+        params = self.init_params(0)
+        X = np.zeros((1, self.network.n_inputs), dtype=self._np_dtype)
+        Y = np.zeros((1, self.network.sizes[-1]), dtype=self._np_dtype)
+        Y[:, 0] = 1
+        self.predict(params, X)
+        self.loss(params, X, Y)
+        self.gradients(params, X, Y)
+        self.train(params, X, Y, epochs=1, batch_size=1, learning_rate=0.0)
+        return self.compile_seconds
+
+    # -- parameters ----------------------------------------------------------------------------
+    def init_params(self, seed: int = 0) -> dict[str, np.ndarray]:
+        """Weights from the spec's ``[weights]`` where given, else Glorot-uniform from
+        ``np.random.default_rng(seed)``; biases 0 unless the spec gives them."""
+        rng = np.random.default_rng(seed)
+        params: dict[str, np.ndarray] = {}
+        for name, shape in self.param_shapes.items():
+            given = self.network.weights.get(name)
+            if given is not None:
+                value = np.array([[float(v) for v in row] for row in given] if len(shape) == 2
+                                 else [float(v) for v in given], dtype=self._np_dtype)
+            elif len(shape) == 2:
+                limit = math.sqrt(6.0 / (shape[0] + shape[1]))
+                value = rng.uniform(-limit, limit, size=shape).astype(self._np_dtype)
+            else:
+                value = np.zeros(shape, dtype=self._np_dtype)
+            params[name] = value
+        return params
+
+    def _params(self, params: Mapping[str, Any]) -> list[np.ndarray]:
+        if not isinstance(params, Mapping):
+            raise SpecError("parameters must be a dict", key="params",
+                            expected="{" + ", ".join(self.param_shapes) + "}",
+                            got=type(params).__name__)
+        missing = [n for n in self.param_shapes if n not in params]
+        extra = [n for n in params if n not in self.param_shapes]
+        if missing or extra:
+            raise SpecError("parameters do not match the network", key="params",
+                            expected="keys " + ", ".join(self.param_shapes),
+                            got=sorted(params))
+        out = []
+        for name, shape in self.param_shapes.items():
+            try:
+                value = np.ascontiguousarray(params[name], dtype=self._np_dtype)
+            except (TypeError, ValueError):
+                raise SpecError("not an array of numbers", key=f"params.{name}",
+                                expected=f"an array of shape {shape}") from None
+            if value.shape != shape:
+                raise SpecError("wrong parameter shape", key=f"params.{name}",
+                                expected=f"shape {shape} (W<l> is units_l x units_(l-1))",
+                                got=value.shape)
+            out.append(value)
+        return out
+
+    # -- data ----------------------------------------------------------------------------------
+    def _inputs(self, X: Any) -> np.ndarray:
+        n_in = self.network.n_inputs
+        try:
+            arr = np.asarray(X, dtype=self._np_dtype)
+        except (TypeError, ValueError):
+            raise SpecError("inputs are not numbers", key="X",
+                            expected=f"an array of shape (n_samples, {n_in})") from None
+        if arr.ndim == 1 and n_in == 1:
+            arr = arr.reshape(-1, 1)
+        if arr.ndim != 2 or arr.shape[1] != n_in:
+            hint = "; for one sample use X.reshape(1, -1)" if arr.ndim == 1 else ""
+            raise SpecError("wrong input shape" + hint, key="X",
+                            expected=f"shape (n_samples, {n_in}), rows are samples",
+                            got=arr.shape)
+        if arr.shape[0] == 0:
+            raise SpecError("empty dataset", key="X", expected="at least one sample")
+        if not np.all(np.isfinite(arr)):
+            raise SpecError("inputs contain NaN or infinity", key="X",
+                            expected="finite numbers")
+        return np.ascontiguousarray(arr)
+
+    def _targets(self, Y: Any, n: int) -> np.ndarray:
+        K = self.network.sizes[-1]
+        raw = np.asarray(Y)
+        if raw.ndim == 1 and K > 1 and raw.dtype.kind in "iu":
+            # class labels 0..K-1 → one-hot rows
+            if raw.size and (raw.min() < 0 or raw.max() >= K):
+                raise SpecError("class label out of range", key="Y",
+                                expected=f"labels 0..{K - 1}", got=(int(raw.min()),
+                                                                   int(raw.max())))
+            arr = np.zeros((raw.shape[0], K), dtype=self._np_dtype)
+            arr[np.arange(raw.shape[0]), raw] = 1
+        else:
+            try:
+                arr = np.asarray(raw, dtype=self._np_dtype)
+            except (TypeError, ValueError):
+                raise SpecError("targets are not numbers", key="Y",
+                                expected=f"an array of shape (n_samples, {K})") from None
+            if arr.ndim == 1 and K == 1:
+                arr = arr.reshape(-1, 1)
+        if arr.ndim != 2 or arr.shape[1] != K:
+            raise SpecError("wrong target shape", key="Y",
+                            expected=f"shape (n_samples, {K})" +
+                            (" or integer labels" if K > 1 else ""), got=arr.shape)
+        if arr.shape[0] != n:
+            raise SpecError("inputs and targets differ in length", key="Y",
+                            expected=f"{n} rows like X", got=arr.shape[0])
+        if not np.all(np.isfinite(arr)):
+            raise SpecError("targets contain NaN or infinity", key="Y",
+                            expected="finite numbers")
+        return np.ascontiguousarray(arr)
+
+    # -- the kernels ---------------------------------------------------------------------------
+    def forward(self, params: Mapping[str, Any], X: Any) -> np.ndarray:
+        """The network's outputs, shape (n_samples, units_L); rows of X are samples."""
+        return self._call("forward", self._inputs(X), *self._params(params))
+
+    def predict(self, params: Mapping[str, Any], X: Any) -> np.ndarray:
+        """Class labels (int, shape (n_samples,)) for classifiers — the largest output, or for
+        one output 1 where y >= the midpoint of its range; a regressor's outputs otherwise."""
+        return self._call("predict", self._inputs(X), *self._params(params))
+
+    def loss(self, params: Mapping[str, Any], X: Any, Y: Any) -> float:
+        """The mean over the samples of the per-sample loss."""
+        X = self._inputs(X)
+        return float(self._call("loss", X, self._targets(Y, X.shape[0]), *self._params(params)))
+
+    def gradients(self, params: Mapping[str, Any], X: Any, Y: Any) -> dict[str, np.ndarray]:
+        """The gradient of the mean loss over the samples; same keys and shapes as params."""
+        X = self._inputs(X)
+        Y = self._targets(Y, X.shape[0])
+        grads = {name: np.empty(shape, dtype=self._np_dtype)
+                 for name, shape in self.param_shapes.items()}
+        self._call("backward", X, Y, *self._params(params), *grads.values())
+        return grads
+
+    def accuracy(self, params: Mapping[str, Any], X: Any, Y: Any) -> float:
+        """The share of samples classified correctly (classifiers only)."""
+        if not self.classifier:
+            raise SpecError("accuracy needs a classifier", key="network.layers",
+                            expected="a sigmoid, tanh or softmax output, or a log loss")
+        X = self._inputs(X)
+        Y = self._targets(Y, X.shape[0])
+        labels = self._call("predict", X, *self._params(params))
+        mid = getattr(self.module, "MIDPOINT", None)
+        truth = (Y[:, 0] >= mid).astype(np.int64) if mid is not None else Y.argmax(axis=1)
+        return float(np.mean(labels == truth))
+
+    def train(self, params: Mapping[str, Any], X: Any, Y: Any, *, epochs: int = 1,
+              batch_size: int = 32, learning_rate: float = 0.1, momentum: float = 0.0,
+              shuffle: bool = True, seed: int = 0, progress: bool = False,
+              chunk_epochs: int | None = None) -> tuple[dict[str, np.ndarray], dict]:
+        """Minibatch SGD; returns (new params, history) and leaves ``params`` untouched.
+
+        history: ``"loss"`` (per epoch, the mean loss over the samples as they were seen) and,
+        for classifiers, ``"accuracy"``. A loss that is not finite raises `TrainingError` naming
+        the epoch; ``exc.params`` holds the parameters from before that epoch, ``exc.history``
+        the history so far. ``chunk_epochs`` fixes how many epochs run per kernel call (default:
+        adaptive, about CHUNK_SECONDS per call); the result never depends on it.
+        """
+        X = self._inputs(X)
+        Y = self._targets(Y, X.shape[0])
+        work = [p.copy() for p in self._params(params)]
+        _check_int(epochs, "epochs", 0)
+        _check_int(batch_size, "batch_size", 1)
+        if chunk_epochs is not None:
+            _check_int(chunk_epochs, "chunk_epochs", 1)
+        _check_int(seed, "seed", None)
+        lr = _check_float(learning_rate, "learning_rate", 0.0, None)
+        mom = _check_float(momentum, "momentum", 0.0, 1.0, open_top=True)
+        velocities = [np.zeros_like(p) for p in work]
+        state = np.array([int(seed) % 2**64], dtype=np.uint64)
+        order = np.empty(X.shape[0], dtype=np.int64)
+        loss_hist = np.full(epochs, np.nan)
+        acc_hist = np.full(epochs, np.nan)
+        scalar = self._np_dtype.type
+        done, chunk = 0, chunk_epochs or 1
+        bar = _progress_bar(epochs, progress)
+        try:
+            while done < epochs:
+                n = min(chunk, epochs - done)
+                start = time.perf_counter()
+                ran = self._call("train_epochs", X, Y, *work, *velocities, n, int(batch_size),
+                                 scalar(lr), scalar(mom), bool(shuffle), state, order,
+                                 loss_hist[done:done + n], acc_hist[done:done + n])
+                elapsed = time.perf_counter() - start
+                if ran < n:
+                    self._stopped(done + ran, epochs, lr, loss_hist, acc_hist, work)
+                done += n
+                if bar is not None:
+                    bar.update(n)
+                    bar.set_postfix(loss=f"{loss_hist[done - 1]:.4g}")
+                if chunk_epochs is None:   # grow towards about CHUNK_SECONDS per call
+                    rate = elapsed / n
+                    chunk = max(1, min(4 * n, int(CHUNK_SECONDS / max(rate, 1e-9))))
+        finally:
+            if bar is not None:
+                bar.close()
+        return self._as_dict(work), self._history(loss_hist, acc_hist, epochs)
+
+    def _stopped(self, index: int, epochs: int, lr: float, loss_hist, acc_hist, work) -> None:
+        value = loss_hist[index]
+        exc = TrainingError(
+            f"the loss became {value} in epoch {index + 1} of {epochs} (learning rate {lr}); "
+            f"training stopped. Try a smaller learning rate. The parameters from before epoch "
+            f"{index + 1} are in exc.params")
+        exc.epoch = index + 1
+        exc.params = self._as_dict(work)
+        exc.history = self._history(loss_hist, acc_hist, index)
+        raise exc
+
+    def _as_dict(self, arrays: list[np.ndarray]) -> dict[str, np.ndarray]:
+        return dict(zip(self.param_shapes, arrays, strict=True))
+
+    def _history(self, loss_hist, acc_hist, n: int) -> dict[str, list[float]]:
+        history = {"loss": [float(v) for v in loss_hist[:n]]}
+        if self.classifier:
+            history["accuracy"] = [float(v) for v in acc_hist[:n]]
+        return history
+
+
+def _progress_bar(total: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+    return tqdm(total=total, unit="epoch", desc="training")
+
+
+def _check_int(value: Any, key: str, minimum: int | None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise SpecError("not an integer", key=key, expected="an integer", got=value)
+    if minimum is not None and value < minimum:
+        raise SpecError("too small", key=key, expected=f"an integer >= {minimum}", got=value)
+
+
+def _check_float(value: Any, key: str, lo: float, hi: float | None,
+                 open_top: bool = False) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SpecError("not a number", key=key, expected="a number", got=value) from None
+    too_high = hi is not None and (number >= hi if open_top else number > hi)
+    if not math.isfinite(number) or number < lo or too_high:
+        top = "" if hi is None else (f" and < {hi}" if open_top else f" and <= {hi}")
+        raise SpecError("out of range", key=key, expected=f"a number >= {lo}{top}", got=value)
+    return number

@@ -1,0 +1,206 @@
+"""The worker side of a sweep: one task trains one network for one seed.
+
+Kernels travel as their generated module *source text* plus its content hash (`KernelRef`),
+never as pickled numba dispatchers. A worker writes the module into its own cache directory
+(``$SYMPROP_CACHE_DIR/sweep/worker-<name>/``), imports it as a real file, so numba's on-disk
+cache (``cache=True``) works, and keeps the loaded kernels for the life of the process: each
+worker compiles each distinct network once, and a later sweep on the same machine loads the
+machine code from disk instead.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from ..io import write_atomic
+from ..runtime.datasets import Dataset
+from ..spec import Network
+
+#: Environment of a sweep worker: one numba thread and one BLAS thread per (single-threaded)
+#: worker process, so N workers use N cores instead of fighting over them.
+WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+              "MKL_NUM_THREADS": "1"}
+
+
+@dataclass(frozen=True)
+class KernelRef:
+    """What a worker needs to build one network's kernels: the module text and its hash."""
+
+    digest: str          # sha256 of ``source``: the module's name on the worker
+    source: str
+    dtype: str
+    shape: str           # the generator's kernel shape (unrolled | loops)
+    network: Network     # shapes and names for the `Kernels` wrapper (no weights)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: a grid point's training settings and a seed."""
+
+    key: tuple[str, ...]                  # grid values as text + seed: the CSV's identity
+    point: tuple[tuple[str, Any], ...]
+    seed: int
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    momentum: float
+    shuffle: bool = True
+
+
+def digest_of(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def kernel_ref(network: Network, dtype: str = "float64") -> KernelRef:
+    """Client side: the kernel module's source for ``network``, generated once (no compiling).
+
+    A module already in this machine's kernel cache (``symprop train`` put it there, or an
+    earlier sweep) is read instead of generated again; a new one is stored there.
+    """
+    from ..codegen.cache import cache_dir as user_cache
+    from ..codegen.cache import kernel_key, module_names
+    from ..codegen.generate import check_options, generate
+
+    shape = check_options(network, dtype, None)
+    path, _ = module_names(kernel_key(network, dtype, shape, False), user_cache())
+    try:
+        source = path.read_text(encoding="utf-8")
+        ast.parse(source)
+    except (OSError, SyntaxError, ValueError):    # not there, or damaged: generate it
+        source = ""
+    if not source:
+        source = generate(network, dtype=dtype, shape=shape).source
+        try:
+            write_atomic(path, source)
+        except OSError:      # a read-only cache only costs generating again next time
+            pass
+    return KernelRef(digest_of(source), source, dtype, shape, network)
+
+
+# -- per worker process -------------------------------------------------------------------------
+_MODULES: dict[str, Any] = {}     # digest -> (module, path), compiled, for this process's life
+STATS: dict[str, Any] = {"compiles": 0, "compile_s": 0.0, "runs": 0}
+
+
+def limit_threads() -> None:
+    """One thread for numba and BLAS here (a no-op where the cluster's env already did it).
+
+    Workers of an outside cluster should be started with `WORKER_ENV` set: BLAS reads its
+    variable when NumPy loads, which happens before any task runs.
+    """
+    os.environ.update(WORKER_ENV)
+    if "numba" in sys.modules:
+        import numba
+        if numba.get_num_threads() != 1:
+            numba.set_num_threads(1)
+
+
+def worker_name() -> str:
+    """This worker's address (``local`` outside a Dask worker)."""
+    try:
+        from distributed import get_worker
+        return str(get_worker().address)
+    except (ImportError, ValueError):
+        return "local"
+
+
+def cache_dir() -> Path:
+    """This worker's own kernel folder: ``<symprop cache>/sweep/worker-<name>``."""
+    from ..codegen.cache import cache_dir as user_cache
+
+    try:
+        from distributed import get_worker
+        name = str(get_worker().name)
+    except (ImportError, ValueError):
+        name = f"pid{os.getpid()}"
+    return user_cache() / "sweep" / ("worker-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", name))
+
+
+def load_kernels(ref: KernelRef) -> tuple[Any, bool, float]:
+    """``ref``'s kernels in this process: (kernels, compiled by this call?, seconds it took).
+
+    The first call for a module writes it (unless the same text is already there: rewriting
+    would change its time stamp and void numba's disk cache), imports it and compiles every
+    function, or loads the machine code from numba's cache; later calls reuse it.
+    """
+    from ..runtime.kernels import Kernels
+
+    seconds, compiled = 0.0, False
+    entry = _MODULES.get(ref.digest)
+    if entry is None:
+        if digest_of(ref.source) != ref.digest:
+            raise ValueError(f"kernel source does not match its hash {ref.digest[:12]}")
+        t0 = time.perf_counter()
+        module, path = import_source(ref.source, ref.digest, cache_dir())
+        kernels = Kernels(ref.network, module, path, ref.dtype, ref.shape, False)
+        warm(kernels)
+        seconds = time.perf_counter() - t0
+        entry = _MODULES[ref.digest] = (module, path)
+        compiled = True
+        STATS["compiles"] += 1
+        STATS["compile_s"] += seconds
+    module, path = entry
+    # a module may serve several networks (loop kernels take their sizes at run time)
+    return Kernels(ref.network, module, path, ref.dtype, ref.shape, False), compiled, seconds
+
+
+def warm(kernels: Any) -> None:
+    """Compile (or load from numba's cache) exactly what a training run calls, on one sample.
+
+    `Kernels.warmup` also compiles ``backward`` and ``predict``, which `fit` never calls: here
+    that would only add compile time to every worker.
+    """
+    import numpy as np
+
+    net = kernels.network
+    X = np.zeros((1, net.n_inputs), dtype=kernels.dtype)
+    Y = np.zeros((1, net.sizes[-1]), dtype=kernels.dtype)
+    Y[:, 0] = 1
+    params = kernels.init_params(0)
+    kernels.forward(params, X)
+    kernels.loss(params, X, Y)
+    kernels.train(params, X, Y, epochs=1, batch_size=1, learning_rate=0.0)
+
+
+def import_source(source: str, digest: str, directory: Path) -> tuple[ModuleType, Path]:
+    """Write ``source`` as a real file in ``directory`` (if not there yet) and import it."""
+    from ..codegen.cache import import_file, module_names
+
+    path, name = module_names(digest, directory)
+    try:
+        same = path.read_text(encoding="utf-8") == source
+    except OSError:
+        same = False
+    if not same:
+        write_atomic(path, source)
+    return import_file(path, name), path
+
+
+def run_training(ref: KernelRef, run: RunSpec, data: Dataset) -> dict[str, Any]:
+    """Train ``ref``'s network on ``data`` from ``init_params(seed)``, as ``symprop train``."""
+    from ..runtime.train import Settings, fit
+
+    limit_threads()
+    kernels, compiled, compile_s = load_kernels(ref)
+    settings = Settings(epochs=run.epochs, batch_size=run.batch_size,
+                        learning_rate=run.learning_rate, momentum=run.momentum,
+                        shuffle=run.shuffle, seed=run.seed, dtype=ref.dtype)
+    result = fit(ref.network, data, settings, kernels=kernels)
+    STATS["runs"] += 1
+    return {"loss": _float(result.loss), "accuracy": _float(result.accuracy),
+            "epochs": len(result.history.get("loss", [])), "train_s": result.train_s,
+            "compile_s": compile_s, "compiled": compiled, "worker": worker_name(),
+            "status": "ok" if result.stopped is None else "diverged"}
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
