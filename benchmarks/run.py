@@ -123,6 +123,14 @@ def short_status(row: Row) -> str:
     return row.status
 
 
+def loss_cell(row: Row, rows: list[Row], dtype: str) -> str:
+    if not row.ok:
+        return "—"
+    ref, loss = reference_loss(rows), row.result.final_loss
+    off = ref is not None and abs(loss - ref) > LOSS_TOL[dtype] * max(abs(ref), 1e-300)
+    return f"{loss:.8g}" + (" ⚠" if off else "")
+
+
 def reference_loss(rows: list[Row]) -> float | None:
     by = {r.peer: r for r in rows if r.ok}
     if "numpy" in by:
@@ -163,10 +171,13 @@ def machine_info() -> list[str]:
              f"{platform.release()}", "- " + ", ".join(versions)]
     try:
         from threadpoolctl import threadpool_info
-        pools = [" ".join(filter(None, (p.get("internal_api"), p.get("version"))))
-                 + f" ({p.get('num_threads')} threads, from "
-                 f"{Path(p.get('filepath', '')).parent.parent.name})"
-                 for p in threadpool_info()]
+        pools = []
+        for p in threadpool_info():
+            where = Path(p.get("filepath", "")).parent
+            if where.name == "lib":                      # torch/lib/libgomp…
+                where = where.parent
+            pools.append(" ".join(filter(None, (p.get("internal_api"), p.get("version"))))
+                         + f" ({p.get('num_threads')} threads, {where.name})")
         if pools:
             lines.append("- thread pools loaded by the end of the run: " + "; ".join(pools))
     except Exception:   # threadpoolctl is optional (scikit-learn brings it)
@@ -212,6 +223,12 @@ def render(*, argv: list[str], quick: bool, dtypes: list[str], workloads: list[W
         L.append(f"| {w.name} | {w.describe()} | {w.epochs:,} | {n:,} | {w.learning_rate:g} "
                  f"| {w.flops_per_sample:,} | {_cell(w.dataset_note())} |")
     L.append("")
+    busy = sorted({f"{w} {d} {peer_registry.label(r.peer)}" for (d, w), rows in results.items()
+                   for r in rows if disturbed(r)})
+    if busy:
+        L += [f"**Warning:** other processes took more than {100 * BUSY_SHARE:.0f} % of the "
+              f"CPU while {len(busy)} of the figures were timed (marked †); rerun on a quiet "
+              "machine before drawing conclusions from them.", ""]
     footnotes: list[str] = []
     for dtype in dtypes:
         L += [f"## {dtype}", "", "### Samples per second", "",
@@ -220,6 +237,13 @@ def render(*, argv: list[str], quick: bool, dtypes: list[str], workloads: list[W
         for w in workloads:
             rows = results[(dtype, w.name)]
             L.append(f"| {w.name} | " + " | ".join(short_status(r) for r in rows) + " |")
+        L += ["", "### Final loss (NumPy, float64, whole training set)", "",
+              "| workload | " + " | ".join(peer_registry.label(p) for p in peers) + " |",
+              "|---|" + "---|" * len(peers)]
+        for w in workloads:
+            rows = results[(dtype, w.name)]
+            L.append(f"| {w.name} | " + " | ".join(loss_cell(r, rows, dtype) for r in rows)
+                     + " |")
         L.append("")
         for w in workloads:
             rows = results[(dtype, w.name)]

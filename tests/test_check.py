@@ -117,8 +117,9 @@ def test_exact_values_come_from_the_worked_example(lecture):
 
 # -- precision ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("text, value, tolerance", [
-    ("0.68", "0.68", "0.005"), ("0.6637", "0.6637", "0.00005"), ("4.06e-2", "0.0406", "0.00005"),
-    ("1200", "1200", "50"), ("1200.", "1200", "0.5"), ("-0.5", "-0.5", "0.05"), (".5", "0.5", "0.05"),
+    ("0.68", "0.68", "0.005"), ("0.6637", "0.6637", "0.00005"),
+    ("4.06e-2", "0.0406", "0.00005"), ("1200", "1200", "50"), ("1200.", "1200", "0.5"),
+    ("-0.5", "-0.5", "0.05"), (".5", "0.5", "0.05"),
 ])
 def test_written_precision(text, value, tolerance):
     v, _, tol, _, _ = parse_value(text)
@@ -176,7 +177,7 @@ HAND_MISTAKES = {
     "loss-factor": {"delta2[1]": 2 * DELTA},
     # hidden δ with the already-updated w1⁺ = 0.3 − δ h1
     "updated-weights-in-backprop": {"w3": 0.1 - H1 * (1 - H1) * (0.3 - DELTA * H1) * DELTA * X1},
-    # W1 read column-wise: net1[1] = w_{2,1} x1 + w_{2,2}… no: w_{1,2} taken as 0.4
+    # W1 read the wrong way round: w_{1,2} taken as w_{2,1} = 0.4
     "transposed-weights": {"net1[1]": 0.1 * X1 + 0.4 * X2},
 }
 
@@ -193,7 +194,8 @@ def test_each_mistake_is_named(mistake):
 
 
 def test_where_the_chain_departs():
-    _, by, _ = result_for(LECTURE, {"w3": f"{HAND_MISTAKES['updated-weights-in-backprop']['w3']:.6f}"})
+    w3 = HAND_MISTAKES["updated-weights-in-backprop"]["w3"]
+    _, by, _ = result_for(LECTURE, {"w3": f"{w3:.6f}"})
     assert by["w3"].departs_at == Address("delta", 1, (1,))
     _, by, _ = result_for(LECTURE, {"delta2[1]": f"{2 * DELTA:.6f}"})
     assert by["delta2[1]"].departs_at == Address("delta", 2, (1,))
@@ -291,3 +293,39 @@ def test_nothing_to_check():
 def test_exact_expression_is_kept(lecture):
     network, by, _ = result_for(LECTURE, {"net1[1]": "0.755"})
     assert by["net1[1]"].exact_expr == sp.Rational(151, 200)
+
+
+LINEAR_222 = """
+[network]
+inputs = 2
+loss = "sse"
+[[network.layers]]
+units = 2
+activation = "linear"
+bias = false
+[[network.layers]]
+units = 2
+activation = "linear"
+bias = false
+[weights]
+W1 = [[0.1, 0.8], [0.4, 0.6]]
+W2 = [[0.3, 0.9], [0.5, 0.2]]
+[example]
+input = [0.35, 0.9]
+target = [0.5, 0.1]
+learning_rate = 1
+"""
+
+
+def test_transposed_weights_in_the_backward_sum():
+    W1, W2, x, d = [[0.1, 0.8], [0.4, 0.6]], [[0.3, 0.9], [0.5, 0.2]], [0.35, 0.9], [0.5, 0.1]
+    h = [W1[k][0] * x[0] + W1[k][1] * x[1] for k in range(2)]
+    y = [W2[k][0] * h[0] + W2[k][1] * h[1] for k in range(2)]
+    delta2 = [y[k] - d[k] for k in range(2)]                 # linear: f′ = 1
+    # δ_1^(1) = Σ_k w_{k,1} δ_k, written with w_{1,k}: 0.3 δ_1 + 0.9 δ_2
+    delta1 = W2[0][0] * delta2[0] + W2[0][1] * delta2[1]
+    network, by, _ = result_for(LINEAR_222, {"delta1[1]": f"{delta1:.6f}"})
+    r = by["delta1[1]"]
+    assert (r.verdict, r.mistake) == ("wrong", "transposed-weights"), \
+        render(r.explanation, network)
+    assert "backward sum" in r.mistake_detail

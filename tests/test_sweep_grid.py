@@ -90,7 +90,7 @@ def test_results_file_resume_drops_half_line(tmp_path):
     cols = columns_for(["lr"])
     f = ResultsFile(path, cols, resume=False)
     f.append({"lr": 0.1, "seed": 0, "loss": 0.25, "accuracy": None, "epochs": 3,
-              "train_s": 0.5, "compile_s": 0.0, "worker": "w", "status": "ok"})
+              "train_s": 0.5, "wall_s": 0.6, "compile_s": 0.0, "worker": "w", "status": "ok"})
     f.close()
     with open(path, "a") as fh:
         fh.write("0.5,1,0.12")                      # killed in the middle of a line
@@ -118,7 +118,8 @@ ROWS = [
         (0.1, 2, 0, 0.40, 0.80), (0.1, 2, 1, 0.50, 0.70), (0.1, 4, 0, 0.20, 0.90),
         (0.1, 4, 1, 0.30, 0.95), (1.0, 2, 0, 0.10, 1.00), (1.0, 2, 1, 0.10, 1.00),
         (1.0, 4, 0, math.nan, 0.50), (1.0, 4, 1, 0.9, 0.5)]
-]
+] + [{"lr": 9.0, "hidden": 2, "seed": s, "loss": 0.01, "accuracy": 0.5, "status": "diverged"}
+     for s in (0, 1)]
 
 
 def test_aggregate_and_table():
@@ -126,14 +127,17 @@ def test_aggregate_and_table():
     assert [s.point for s in stats][:3] == [(("lr", 1.0), ("hidden", 2)),
                                            (("lr", 0.1), ("hidden", 4)),
                                            (("lr", 0.1), ("hidden", 2))]
-    assert math.isnan(stats[-1].loss_mean)                     # NaN sorts last
+    assert math.isnan(stats[-1].loss_mean)                     # NaN sorts last …
+    assert stats[-1].diverged == 2 and stats[-1].point[0] == ("lr", 9.0)   # … as does divergence
     assert stats[1].loss_mean == pytest.approx(0.25)
     assert stats[1].loss_std == pytest.approx(math.sqrt(0.005))   # sample std over seeds
     text = summary.table(ROWS, ["lr", "hidden"], top=2)
     lines = text.splitlines()
     assert lines[0].split() == ["#", "lr", "hidden", "runs", "final", "loss", "accuracy"]
     assert lines[2].split()[:4] == ["1", "1.0", "2", "2"] and "0.1 ± 0" in lines[2]
-    assert "2 more grid points" in lines[-1]
+    assert "3 more grid points" in lines[-1]
+    last = summary.table(ROWS, ["lr", "hidden"]).splitlines()[-1]
+    assert last.split()[-4:] == ["(2", "diverged)", "diverged", "-"]
 
 
 def test_plot_is_written(tmp_path):

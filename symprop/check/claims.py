@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from decimal import Context, Decimal
 from fractions import Fraction
 
-import sympy as sp
-
 from ..addresses import Address
 from ..errors import SpecError
 
@@ -103,9 +101,9 @@ def parse_claims(network) -> list[Claim]:
         try:
             address = network.address(name)
         except SpecError as exc:
-            raise SpecError(f"unknown address or label ({exc})", file=network.source, key=key,
-                            expected="an address like out1[1], y[1], w2[1,1]+ or a [labels] name"
-                            ) from None
+            raise SpecError(f"unknown address or label: {reason(exc)}", file=network.source,
+                            key=key, expected="an address like out1[1], y[1], w2[1,1]+ or a "
+                            "[labels] name") from None
         if address in seen:
             raise SpecError(f"claimed twice (also as {seen[address]!r})", file=network.source,
                             key=key, expected="one claim per quantity")
@@ -117,6 +115,11 @@ def parse_claims(network) -> list[Claim]:
     return claims
 
 
-def to_rational(value: Decimal) -> sp.Rational:
-    f = Fraction(value)
-    return sp.Rational(f.numerator, f.denominator)
+def reason(exc: SpecError) -> str:
+    """The bare reason of a `SpecError`, without its file, key and expectation."""
+    text = str(exc)
+    prefix = ": ".join(p for p in (exc.file, exc.key) if p)
+    if prefix and text.startswith(prefix + ": "):
+        text = text[len(prefix) + 2:]
+    return text.split("; expected ")[0]
+

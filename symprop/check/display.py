@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..addresses import Address
+from .formulas import address_of_symbol
 
 SUM, PRODUCT, ATOM = 0, 1, 2
 _SUB = str.maketrans("0123456789+-()", "₀₁₂₃₄₅₆₇₈₉₊₋₍₎")
@@ -178,36 +179,21 @@ def _product(factors: list, leaf) -> tuple:
     return tuple(out)
 
 
-def symbolic(expr: sp.Expr, network) -> Math:
-    """A formula in the lecture's names: ``(y₁ − d₁) × y₁ × (1 − y₁) × h₁⁽¹⁾``, both forms."""
-    from .formulas import address_of_symbol
-
-    def leaf(sym, latex: bool) -> str:
-        addr = address_of_symbol(sym)
-        if addr is None:
-            return {"eta": r"\eta" if latex else "η"}.get(str(sym), str(sym))
-        return latex_name(network, addr) if latex else name(network, addr)
-
-    text = "".join(expr_parts(expr, lambda s: leaf(s, False))[0])
-    tex = latex_math("".join(expr_parts(expr, lambda s: leaf(s, True))[0]))
-    return Math(text, tex)
+def _leaf(sym, network, latex: bool) -> str:
+    addr = address_of_symbol(sym)
+    if addr is None:
+        return {"eta": r"\eta" if latex else "η"}.get(str(sym), str(sym))
+    return latex_name(network, addr) if latex else name(network, addr)
 
 
 def chain_math(parts, network, prefix: tuple = ()) -> Math:
-    """A derived chain in the lecture's order, ``(y₁ − d₁) × y₁(1 − y₁) × h₁⁽¹⁾``; ``prefix``
-    parts (strings and SymPy symbols) come first, e.g. ``w − η ×``."""
-    from .formulas import address_of_symbol
-
-    def leaf(sym, latex: bool) -> str:
-        addr = address_of_symbol(sym)
-        if addr is None:
-            return {"eta": r"\eta" if latex else "η"}.get(str(sym), str(sym))
-        return latex_name(network, addr) if latex else name(network, addr)
+    """A derived chain in the lecture's order, ``(y₁ − d₁) × y₁ × (1 − y₁) × h₁⁽¹⁾``, as plain
+    text and LaTeX; ``prefix`` parts (strings and SymPy symbols) come first (``w − η ×``)."""
 
     def one(part, latex: bool) -> tuple[str, int]:
         if hasattr(part, "chains"):          # Terms: chain + chain + …
             return " + ".join(product(c.parts, latex) for c in part.chains), SUM
-        p, prec = expr_parts(part, lambda s: leaf(s, latex))
+        p, prec = expr_parts(part, lambda s: _leaf(s, network, latex))
         return "".join(p), prec
 
     def product(items, latex: bool) -> str:
@@ -218,10 +204,15 @@ def chain_math(parts, network, prefix: tuple = ()) -> Math:
         return " × ".join(out)
 
     def full(latex: bool) -> str:
-        head = "".join(p if isinstance(p, str) else leaf(p, latex) for p in prefix)
+        head = "".join(p if isinstance(p, str) else _leaf(p, network, latex) for p in prefix)
         return head + product(parts, latex)
 
     return Math(full(False), latex_math(full(True)))
+
+
+def symbolic(expr: sp.Expr, network) -> Math:
+    """A formula in the lecture's names, as plain text and LaTeX."""
+    return chain_math((expr,), network)
 
 
 # -- LaTeX -------------------------------------------------------------------------------------
@@ -231,6 +222,11 @@ _LATEX_TEXT = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#
 _MATH_CHARS = {"×": r" \times ", "−": "-", "·": r" \cdot ", "σ": r"\sigma ", "η": r"\eta ",
                "δ": r"\delta ", "√": r"\sqrt ", "⁺": "^{+}", "∂": r"\partial "}
 _MATH_WORDS = re.compile(r"\b(exp|ln|tanh|max|min)\(")
+_LATEX_UNICODE = {"−": "-", "×": r"$\times$", "≈": r"$\approx$", "η": r"$\eta$",
+                  "δ": r"$\delta$", "σ": r"$\sigma$", "→": r"$\to$", "…": r"\ldots{}",
+                  "½": r"$\frac12$", "✓": "", "✗": "", "′": "'", "—": "---", "–": "--",
+                  "·": r"$\cdot$", "∂": r"$\partial$", "Σ": r"$\Sigma$", "²": r"$^2$",
+                  "⁺": r"$^+$"}
 
 
 def latex_escape(text: str) -> str:
@@ -240,13 +236,6 @@ def latex_escape(text: str) -> str:
         out = out.replace(char, tex)
     # anything else outside ASCII would stop pdflatex: show a placeholder instead
     return "".join(c if ord(c) < 128 else "?" for c in out)
-
-
-_LATEX_UNICODE = {"−": "-", "×": r"$\times$", "≈": r"$\approx$", "η": r"$\eta$",
-                  "δ": r"$\delta$", "σ": r"$\sigma$", "→": r"$\to$", "…": r"\ldots{}",
-                  "½": r"$\frac12$", "✓": "", "✗": "", "′": "'", "—": "---", "–": "--",
-                  "·": r"$\cdot$", "∂": r"$\partial$", "Σ": r"$\Sigma$", "²": r"$^2$",
-                  "⁺": r"$^+$"}
 
 
 def latex_math(text: str) -> str:

@@ -21,6 +21,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import sympy as sp
 
@@ -28,6 +29,9 @@ from ..addresses import Address
 from ..derive import symbols as S
 from ..derive.rules import ACTIVATIONS
 from ..errors import SpecError
+
+if TYPE_CHECKING:
+    from .display import Math
 
 ETA = sp.Symbol("eta", real=True)
 MAX_LENGTH, MAX_DEPTH, MAX_EXPONENT = 2000, 60, 12
@@ -116,6 +120,9 @@ def tokenize(text: str) -> list[Token]:
 # ("mul", a, b) ("div", a, b) ("neg", a) ("pow", a, b) ("call", fname, a, pos)
 # ("sum", letter, body, pos)
 
+Node = tuple       # a syntax-tree node, see above
+
+
 class Parser:
     def __init__(self, text: str) -> None:
         self.tokens = tokenize(text)
@@ -137,7 +144,7 @@ class Parser:
     def at(self, *texts: str) -> bool:
         return self.tok.kind == "op" and self.tok.text in texts
 
-    def parse(self):
+    def parse(self) -> Node:
         tree = self.expr()
         if self.tok.kind != "end":
             raise FormulaError(f"unexpected {self.tok.text!r} at position {self.tok.pos + 1}")
@@ -148,7 +155,7 @@ class Parser:
         if self.depth > MAX_DEPTH:
             raise FormulaError("the formula is nested too deeply")
 
-    def expr(self):
+    def expr(self) -> Node:
         self._deeper()
         if self.at("+", "-"):
             sign = self.take().text
@@ -166,7 +173,7 @@ class Parser:
         tok = self.tok
         return tok.kind in ("number", "name", "frac", "sum") or self.at("(", "[", "{")
 
-    def term(self):
+    def term(self) -> Node:
         node = self.unary()
         while True:
             if self.at("*", "/"):
@@ -177,7 +184,7 @@ class Parser:
             else:
                 return node
 
-    def unary(self):
+    def unary(self) -> Node:
         if self.at("-"):
             self.take()
             return ("neg", self.unary())
@@ -186,14 +193,14 @@ class Parser:
             return self.unary()
         return self.power()
 
-    def power(self):
+    def power(self) -> Node:
         base = self.primary()
         if self.at("^", "**"):
             self.take()
             return ("pow", base, self.exponent())
         return base
 
-    def exponent(self):
+    def exponent(self) -> Node:
         if self.at("-"):
             self.take()
             return ("neg", self.exponent())
@@ -210,7 +217,7 @@ class Parser:
         f = Fraction(tok.text)       # digits and a point only: the regex allows nothing else
         return ("num", sp.Rational(f.numerator, f.denominator))
 
-    def primary(self):
+    def primary(self) -> Node:
         self._deeper()
         tok = self.tok
         if tok.kind == "number":
@@ -327,7 +334,7 @@ class Parser:
         return int(tok.text)
 
 
-def parse(text: str):
+def parse(text: str) -> Node:
     """The syntax tree of ``text`` (`FormulaError` when it cannot be read)."""
     return Parser(text).parse()
 
@@ -358,8 +365,11 @@ class Resolver:
             return -self(node[1])
         if kind in ("add", "sub", "mul", "div"):
             a, b = self(node[1]), self(node[2])
-            return {"add": a + b, "sub": a - b, "mul": a * b,
-                    "div": a / b if b != 0 else self._fail("division by zero")}[kind]
+            if kind == "div":
+                if b == 0:
+                    self._fail("division by zero")
+                return a / b
+            return {"add": a + b, "sub": a - b, "mul": a * b}[kind]
         if kind == "pow":
             base, exp = self(node[1]), self(node[2])
             if base == sp.E:
@@ -639,7 +649,7 @@ def _random_point(symbols, rng: random.Random) -> dict:
 def _value(expr: sp.Expr, point: dict) -> sp.Float | None:
     try:
         v = sp.N(expr.xreplace(point), 30)
-    except (ZeroDivisionError, TypeError, ValueError):
+    except (ZeroDivisionError, TypeError, ValueError, OverflowError):
         return None
     return v if v.is_finite and v.is_real else None
 
@@ -716,7 +726,8 @@ def check_formula(network, derivation, name: str, text: str) -> FormulaResult:
     try:
         addr = network.address(name)
     except SpecError as exc:
-        raise SpecError(f"unknown address or label ({exc})", file=network.source, key=key,
+        from .claims import reason
+        raise SpecError(f"unknown address or label: {reason(exc)}", file=network.source, key=key,
                         expected="a gradient, δ or updated-weight address such as dE/dw2[1,1]"
                         ) from None
     if addr.kind not in CHECKABLE or (addr.kind in ("w", "b") and not addr.after) or (
@@ -739,9 +750,9 @@ def check_formula(network, derivation, name: str, text: str) -> FormulaResult:
     return result
 
 
-def derived_display(network, derivation, addr: Address):
+def derived_display(network, derivation, addr: Address) -> Math:
     """The derived formula as the lecture writes it: the chain's factors in order."""
-    from .display import chain_math
+    from .display import chain_math  # display imports this module: import here
     if addr.kind in ("dE/dw", "dE/db", "w", "b"):
         j = addr.index[1] if addr.kind in ("dE/dw", "w") else None
         chain = derivation.weight_chain(addr.layer, addr.index[0], j)

@@ -28,8 +28,8 @@ from decimal import Decimal
 import sympy as sp
 
 from ..addresses import Address
-from ..derive.backprop import derive
-from ..derive.example import worked_example
+from ..derive.backprop import Derivation, derive
+from ..derive.example import WorkedExample, worked_example
 from ..errors import SpecError
 from .claims import Claim, parse_claims
 from .display import Math, Segment
@@ -94,16 +94,11 @@ def _key(network) -> tuple:
             repr(sorted(network.notation.items())))
 
 
-def exact_side(network):
+def exact_side(network) -> tuple[Derivation, WorkedExample, Plan]:
     """(derivation, worked example, plan), cached by everything that changes the numbers."""
     key = _key(network)
     if key not in _CACHE:
-        try:
-            derivation = derive(network)
-        except ValueError as exc:
-            raise SpecError(str(exc), file=network.source, key="network.layers",
-                            expected="differentiable layers for a backpropagation check"
-                            ) from None
+        derivation = _derivation(network)
         example = worked_example(network, derivation)
         if len(_CACHE) > 16:
             _CACHE.clear()
@@ -112,6 +107,14 @@ def exact_side(network):
     if plan.network is not network:   # same numbers, other labels/claims: rebind the names
         plan = _rebind(plan, network)
     return derivation, example, plan
+
+
+def _derivation(network):
+    try:
+        return derive(network)
+    except ValueError as exc:
+        raise SpecError(str(exc), file=network.source, key="network.layers",
+                        expected="differentiable layers for a backpropagation check") from None
 
 
 def _rebind(plan: Plan, network) -> Plan:
@@ -129,12 +132,14 @@ def check(network) -> CheckResult:
                         expected="a [claims] table (address or label = \"value as written\") "
                         "or a [formulas] table")
     claims = parse_claims(network)
-    derivation, example, plan = exact_side(network)
+    # formulas alone need no [example]; values need the worked example
+    derivation = exact_side(network)[0] if claims else _derivation(network)
     result = CheckResult(network)
     # formulas first: a formula that cannot be read is bad input (exit 2) before any work
     result.formulas = [check_formula(network, derivation, name, text)
                        for name, text in network.formulas.items()]
     if claims:
+        _, example, plan = exact_side(network)
         result.claims = Judge(plan, example, claims).run()
     return result
 
@@ -326,8 +331,8 @@ class Judge:
                     if c.matches(replay(trial).raw[a]):
                         needed = trial
                 final = replay(needed)
-                rounded = tuple((u, r, final.raw[u], final.values[u])
-                                for u, r in sorted(needed.items(), key=lambda ur: self.index[ur[0]]))
+                order = sorted(needed.items(), key=lambda ur: self.index[ur[0]])
+                rounded = tuple((u, r, final.raw[u], final.values[u]) for u, r in order)
                 return Hit(final, rounded, needed)
         return None
 

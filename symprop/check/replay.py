@@ -168,13 +168,13 @@ class Replay:
         if addr == self.stop_at:
             raise _Stop
 
-    def step(self, name: str, *args):
+    def step(self, name: str, *args: object) -> object:
         """Run step ``name``: the variant's version when the variant replaces it."""
         if self.variant is not None and self.variant.step == name:
             return self.variant.recompute(self, self.option, *args)
         return self.default(name, *args)
 
-    def default(self, name: str, *args):
+    def default(self, name: str, *args: object) -> object:
         return getattr(self, "_" + name)(*args)
 
     def ancestors(self, addr: Address) -> list[Address]:
@@ -242,7 +242,7 @@ class Replay:
                 for k, n in enumerate(nets, start=1):
                     z = self.get(n)
                     parts = (f"{fname}(", n, ")") if fname else (n,)
-                    self._put(Address("out", l, (k,), after), Term(f(lambda _: z), parts))
+                    self._put(Address("out", l, (k,), after), Term(f(lambda _, z=z: z), parts))
 
     def _loss(self, after: bool) -> Term:
         value, parts = ZERO, []
@@ -320,8 +320,8 @@ class Replay:
         return Term(value, (param, " − " if sign < 0 else " + ", *eta_parts, grad), SUM)
 
     # -- worked arithmetic --------------------------------------------------------------------
-    def worked(self, addr: Address, shown: Mapping[Address, str], expand=frozenset(
-            ("delta", "dE/dw", "dE/db"))) -> str:
+    def worked(self, addr: Address, shown: Mapping[Address, str],
+               expand: frozenset[str] = frozenset(("delta", "dE/dw", "dE/db"))) -> str:
         """``addr``'s formula with numbers: ``shown`` (the student's own text) where given,
         quantities of the ``expand`` kinds that the student did not write down written out
         (like the slide's ``0.3 − (0.69 − 0.5) × 0.69 × (1 − 0.69) × 0.68``), others as

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import sympy as sp
 
 from ..errors import SpecError
 from ..io import write_atomic
@@ -78,8 +81,7 @@ def formula_explanation(network, f: FormulaResult) -> list[Segment]:
 
 
 def _short(value) -> str:
-    from decimal import Decimal
-    return fmt(Decimal(str(value)), 6).replace("-", "−")
+    return fmt(Decimal(str(sp.N(value, 30))), 6).replace("-", "−")
 
 
 # -- JSON ------------------------------------------------------------------------------------
@@ -142,7 +144,7 @@ def to_text(result: CheckResult, colour: bool = False, width: int = 100) -> str:
             if r.verdict != "correct":
                 lines += _wrapped(render(r.explanation, net), width)
     if result.formulas:
-        lines += ["", paint("formulas", "bold")]
+        lines += [""] * bool(result.claims) + [paint("formulas", "bold")]
         for f in result.formulas:
             verdict = "correct" if f.equivalent else "wrong"
             mark = paint(f"{MARK[verdict]} {'equivalent' if f.equivalent else 'different':<10}",

@@ -101,7 +101,7 @@ def module_names(key: str, directory: Path) -> tuple[Path, str]:
 def load(network, dtype: str = "float64", shape: str | None = None, fastmath: bool = False,
          directory: str | Path | None = None) -> CachedModule:
     """The kernel module for ``network``: from this process, from the cache folder, or new."""
-    from .generate import check_options
+    from .options import check_options
 
     start = time.perf_counter()
     shape = check_options(network, dtype, shape)

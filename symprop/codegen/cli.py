@@ -8,8 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .generate import SHAPES
-from .printer import DTYPES
+from .options import DTYPES, SHAPES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

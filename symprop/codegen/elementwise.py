@@ -18,7 +18,7 @@ Two views of the same formulas:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import sympy as sp
 
@@ -76,7 +76,6 @@ class UnitFormulas:
 class NetworkFormulas:
     derivation: Derivation
     layers: tuple[LayerFormulas, ...]
-    units: tuple[tuple[UnitFormulas, ...], ...]    # per layer, per unit (expanded form)
     loss_term: sp.Expr        # one output unit's share of E in Y, D (logs guarded)
     loss_text: str
     classifier: bool
@@ -86,6 +85,19 @@ class NetworkFormulas:
     @property
     def network(self):
         return self.derivation.network
+
+    @cached_property
+    def units(self) -> tuple[tuple[UnitFormulas, ...], ...]:
+        """Per layer, per unit: the expanded form (built on demand: it grows with the width)."""
+        out = []
+        for lay in self.derivation.layers:
+            per_unit = []
+            for k in range(1, lay.units + 1):
+                net_k = flat(lay.net.xreplace({lay.unit: k}).doit())
+                chain = lay.delta.subs({lay.unit: k}).expanded()
+                per_unit.append(UnitFormulas(lay.layer, k, net_k, flat(chain.expr().doit())))
+            out.append(tuple(per_unit))
+        return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,7 +232,7 @@ def formulas(derivation: Derivation) -> NetworkFormulas:
     network = derivation.network
     depth = network.depth
     names = display_names(depth)
-    layers, units = [], []
+    layers = []
     for lay in derivation.layers:
         l, row = lay.layer, ACTIVATIONS[lay.activation]
         fprime, delta, sums = _index_form(lay, depth)
@@ -243,14 +255,8 @@ def formulas(derivation: Derivation) -> NetworkFormulas:
             layer=l, units=lay.units, fan_in=lay.fan_in, bias=lay.bias,
             activation=lay.activation, layerwise=row.layerwise, act=act, fprime=fprime,
             delta=delta, sums=sums, text=text))
-        per_unit = []
-        for k in range(1, lay.units + 1):
-            net_k = flat(lay.net.xreplace({lay.unit: k}).doit())
-            chain = lay.delta.subs({lay.unit: k}).expanded()
-            per_unit.append(UnitFormulas(l, k, net_k, flat(chain.expr().doit())))
-        units.append(tuple(per_unit))
     term, uses_logp = _loss_term(network)
     classifier, midpoint = _classification(network)
     loss_text = "E = " + formula(derivation.loss, names)
-    return NetworkFormulas(derivation, tuple(layers), tuple(units), term, loss_text,
-                           classifier, midpoint, uses_logp)
+    return NetworkFormulas(derivation, tuple(layers), term, loss_text, classifier, midpoint,
+                           uses_logp)

@@ -23,12 +23,14 @@ import numpy as np
 import sympy as sp
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from ..errors import SpecError
-from .elementwise import D, LOGP, Y, Z, NetworkFormulas, formulas
-from .printer import DTYPES, KernelPrinter, TempNames, code, print_block
+from .elementwise import LOGP, D, NetworkFormulas, Y, Z, formulas
+from .options import SHAPES, UNROLL_MAX_PARAMS, check_options, choose_shape, n_params
+from .printer import KernelPrinter, TempNames, code, print_block
+from .vmath import helpers_source
 
-SHAPES = ("unrolled", "loops")
-UNROLL_MAX_PARAMS = 64          # networks up to this many weights and biases get scalar code
+# the loop kernels evaluate exp/tanh in plain arithmetic (vmath.py) so that LLVM vectorises the
+# element-wise loops; the unrolled kernels are one dependent chain per sample: libm is faster
+VECTOR_MATH = {"unrolled": False, "loops": True}
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -41,30 +43,6 @@ class GeneratedKernel:
     params: tuple[str, ...]     # W1, b1, W2, … in the order the functions take them
 
 
-def n_params(network) -> int:
-    return sum(int(np.prod(s)) for s in network.param_shapes().values())
-
-
-def choose_shape(network, shape: str | None = None) -> str:
-    """``unrolled`` for small networks (≤ UNROLL_MAX_PARAMS parameters), else ``loops``."""
-    if shape is None:
-        return "unrolled" if n_params(network) <= UNROLL_MAX_PARAMS else "loops"
-    if shape not in SHAPES:
-        raise SpecError("unknown kernel shape", key="shape", expected=" or ".join(SHAPES),
-                        got=shape)
-    return shape
-
-
-def check_options(network, dtype: str, shape: str | None) -> str:
-    if dtype not in DTYPES:
-        raise SpecError("unsupported dtype", key="dtype", expected=" or ".join(DTYPES), got=dtype)
-    if network.is_perceptron:
-        raise SpecError("threshold units (step/sign/threshold) have no gradient, so there are no "
-                        "backpropagation kernels for them: use the perceptron rule "
-                        "(symprop.derive.perceptron)", file=network.source, key="network.layers")
-    return choose_shape(network, shape)
-
-
 @cache
 def environment() -> Environment:
     """The one jinja2 environment: strict about undefined names, whitespace under control."""
@@ -72,12 +50,18 @@ def environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       autoescape=False)
     env.filters["lines"] = _indent_lines
+    env.filters["block"] = _indent_block
     return env
 
 
 def _indent_lines(lines: list[str], width: int) -> str:
     pad = " " * width
     return "\n".join(pad + line if line else "" for line in lines)
+
+
+def _indent_block(text: str, width: int) -> str:
+    """A macro's output, indented, without its trailing newline."""
+    return _indent_lines(text.rstrip("\n").split("\n"), width)
 
 
 def generate(network, dtype: str = "float64", shape: str | None = None,
@@ -90,6 +74,12 @@ def generate(network, dtype: str = "float64", shape: str | None = None,
     context.update(_unrolled_context(f, dtype) if shape == "unrolled" else
                    _loops_context(f, dtype))
     source = environment().get_template("module.py.jinja").render(**context)
+    if any(f"{name}(" in source for name in ("_exp", "_expm1", "_tanh")):
+        # the vectorisable exp/tanh are module-level helpers: put them before the kernels
+        helpers = helpers_source(dtype, context["njit"])
+        marker = "\n\n" + context["njit"] + "\n"
+        at = source.index(marker)
+        source = source[:at] + "\n\n" + helpers.rstrip("\n") + "\n" + source[at:]
     try:
         ast.parse(source)
     except SyntaxError as exc:   # a generator bug, never the user's: say where
@@ -259,54 +249,46 @@ def _count_correct(f: NetworkFormulas, outputs: list[str], targets: list[str]) -
 def _loops_context(f: NetworkFormulas, dtype: str) -> dict:
     network = f.network
     depth = network.depth
+    vector = VECTOR_MATH["loops"]
     layers = []
     for lf in f.layers:
         l = lf.layer
         entry = {
             "l": l, "units": lf.units, "fan_in": lf.fan_in, "bias": lf.bias,
             "layerwise": lf.layerwise, "text": lf.text,
-            "below": "Xb" if l == 1 else f"A{l - 1}",
+            "below": "xs" if l == 1 else f"A{l - 1}",
         }
         if lf.layerwise:
-            entry["kernel"] = code(lf.act.xreplace({Z: sp.Symbol("shifted")}), dtype)
+            entry["kernel"] = code(lf.act.xreplace({Z: sp.Symbol("shifted")}), dtype, vector)
         else:
-            entry["act"] = code(lf.act, dtype)
+            entry["act"] = code(lf.act, dtype, vector)
         if l < depth:
-            block = print_block([("delta", lf.delta)], dtype)
+            block = print_block([("delta", lf.delta)], dtype, vector_math=vector)
             entry["delta_lines"] = block.lines()
             entry["delta_ops"] = block.ops
             entry["needs"] = {str(s) for s in lf.delta.free_symbols}
         layers.append(entry)
     out = f.layers[-1]
-    sums = [{"name": str(s.symbol), "code": code(s.summand, dtype),
+    sums = [{"name": str(s.symbol), "code": code(s.summand, dtype, vector),
              "needs": {str(v) for v in s.summand.free_symbols}} for s in out.sums]
-    delta_block = print_block([("delta", out.delta)], dtype)
+    delta_block = print_block([("delta", out.delta)], dtype, vector_math=vector)
     loss_block = print_block([("err", f.loss_term)], dtype, TempNames("_u"))
     needs = {str(v) for v in out.delta.free_symbols | f.loss_term.free_symbols}
     dt = f"np.{dtype}"
 
     def alloc(names: str, rows: str) -> list[str]:
         """Lines allocating the buffers ``Z1, A1, …`` (or ``D1, …``) with ``rows`` rows."""
-        return [f"{n} = np.empty(({rows}, {network.sizes[int(n[1:])]}), dtype={dt})"
-                for n in names.split(", ")]
+        lines = [f"{n} = np.empty(({rows}, {network.sizes[int(n[1:])]}), dtype={dt})"
+                 for n in names.split(", ")]
+        if f.uses_logp and names.startswith("Z1"):
+            lines.append(f"log_norm{depth} = np.empty({rows}, dtype={dt})")
+        return lines
 
     def sliced(names: str, rows: str) -> str:
         return ", ".join(f"{n}[:{rows}]" for n in names.split(", "))
 
-    def copy_params(dst: str, src: str) -> list[str]:
-        """Element loops copying every parameter array (``a[:] = b`` costs seconds to compile)."""
-        lines = []
-        for name, shape in network.param_shapes().items():
-            a, b = dst.format(name), src.format(name)
-            if len(shape) == 2:
-                lines += [f"for k in range({shape[0]}):", f"    for j in range({shape[1]}):",
-                          f"        {a}[k, j] = {b}[k, j]"]
-            else:
-                lines += [f"for k in range({shape[0]}):", f"    {a}[k] = {b}[k]"]
-        return lines
-
     return {
-        "alloc": alloc, "sliced": sliced, "copy_params": copy_params,
+        "alloc": alloc, "sliced": sliced,
         "layers": layers,
         "out": layers[-1],
         "sums": sums,
@@ -319,3 +301,7 @@ def _loops_context(f: NetworkFormulas, dtype: str) -> dict:
         "buffer_args": ", ".join(f"Z{l}, A{l}" for l in range(1, depth + 1)),
         "delta_args": ", ".join(f"D{l}" for l in range(1, depth + 1)),
     }
+
+
+__all__ = ["SHAPES", "UNROLL_MAX_PARAMS", "GeneratedKernel", "check_options", "choose_shape",
+           "environment", "generate", "n_params"]

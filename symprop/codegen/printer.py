@@ -17,17 +17,19 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.str import StrPrinter
 
-DTYPES = ("float64", "float32")
+from .options import DTYPES
 
 
 class KernelPrinter(PythonCodePrinter):
     """Prints scalar SymPy expressions as numba-compatible Python in one float dtype."""
 
     printmethod = "_symprop_kernel"
-    _default_settings = {**PythonCodePrinter._default_settings, "dtype": "float64"}
+    _default_settings = {**PythonCodePrinter._default_settings, "dtype": "float64",
+                         "vector_math": False}
 
     def __init__(self, settings: dict | None = None) -> None:
         super().__init__(settings or {})
+        self._in_piecewise = 0
         if self._settings["dtype"] not in DTYPES:
             raise ValueError(f"dtype must be one of {DTYPES}, got {self._settings['dtype']!r}")
 
@@ -86,8 +88,8 @@ class KernelPrinter(PythonCodePrinter):
             return f"{cast}({arg} > {zero})"
         if at_zero == 1:
             return f"{cast}({arg} >= {zero})"
-        middle = self._print(at_zero)
-        return f"({self.literal(1)} if {arg} > {zero} else ({middle} if {arg} == {zero} else {zero}))"
+        middle, one = self._print(at_zero), self.literal(1)
+        return f"({one} if {arg} > {zero} else ({middle} if {arg} == {zero} else {zero}))"
 
     def _print_Max(self, expr: sp.Max) -> str:
         return self._minmax("max", expr.args)
@@ -114,8 +116,24 @@ class KernelPrinter(PythonCodePrinter):
             return f"(max({a}, {self.literal(0)}) + math.log1p(math.exp(-abs({a}))))"
         return f"math.log({self._print(arg)})"
 
+    def _vector(self) -> bool:
+        # inside a Piecewise both branches would be computed once vectorised: keep libm there
+        return self._settings["vector_math"] and not self._in_piecewise
+
     def _print_exp(self, expr: sp.exp) -> str:
-        return f"math.exp({self._print(expr.args[0])})"
+        name = "_exp" if self._vector() else "math.exp"
+        return f"{name}({self._print(expr.args[0])})"
+
+    def _print_tanh(self, expr: sp.tanh) -> str:
+        name = "_tanh" if self._vector() else "math.tanh"
+        return f"{name}({self._print(expr.args[0])})"
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        self._in_piecewise += 1
+        try:
+            return super()._print_Piecewise(expr)
+        finally:
+            self._in_piecewise -= 1
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         return expr.name   # every symbol reaching here is one of ours: ASCII identifiers
@@ -168,10 +186,11 @@ class TempNames:
 
 
 def print_block(outputs: Iterable[tuple[str, sp.Expr]], dtype: str,
-                temps: TempNames | None = None, cse: bool = True) -> Block:
+                temps: TempNames | None = None, cse: bool = True,
+                vector_math: bool = False) -> Block:
     """CSE over all ``outputs`` at once (temporaries ``_t0, _t1, …``) and print them."""
     names, exprs = zip(*outputs, strict=True) if outputs else ((), ())
-    printer = KernelPrinter({"dtype": dtype})
+    printer = KernelPrinter({"dtype": dtype, "vector_math": vector_math})
     temps = temps if temps is not None else TempNames()
     if cse and exprs:
         replacements, reduced = sp.cse(list(exprs), symbols=temps, order="none")
@@ -184,9 +203,9 @@ def print_block(outputs: Iterable[tuple[str, sp.Expr]], dtype: str,
         int(ops))
 
 
-def code(expr: sp.Expr, dtype: str) -> str:
+def code(expr: sp.Expr, dtype: str, vector_math: bool = False) -> str:
     """One expression, printed without CSE."""
-    return KernelPrinter({"dtype": dtype}).doprint(expr)
+    return KernelPrinter({"dtype": dtype, "vector_math": vector_math}).doprint(expr)
 
 
 # ---------------------------------------------------------------------------------------------

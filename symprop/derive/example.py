@@ -52,6 +52,10 @@ class WorkedExample:
                 out[name + plus] = addr
         return out
 
+    def _repr_latex_(self) -> str:
+        from ..render.latex import worked_example_latex
+        return "$$" + worked_example_latex(self) + "$$"
+
 
 def _forward(network, weights: dict, x: list, values: dict, after: bool) -> list[list[sp.Expr]]:
     outs = [list(x)]

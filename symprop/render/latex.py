@@ -182,7 +182,15 @@ class LecturePrinter(LatexPrinter):
         arg = self._print(expr.args[0])
         at_zero = expr.args[1] if len(expr.args) > 1 else None
         rel = r"\geq" if at_zero == 1 else ">"
-        return rf"\mathbb{{1}}[{arg} {rel} 0]"
+        return rf"\mathbf{{1}}[{arg} {rel} 0]"
+
+    def _print_log(self, expr: sp.Expr, exp: Any = None) -> str:
+        arg = expr.args[0]
+        tex = self._print(arg)
+        simple = isinstance(arg, sp.Indexed | sp.Symbol) or arg.is_Number or (
+            self.values and arg in self.values)
+        out = rf"\ln {tex}" if simple and not tex.startswith("(") else rf"\ln{paren(tex)}"
+        return out if exp is None else rf"\ln^{{{exp}}} {tex}"
 
     def _print_exp(self, expr: sp.Expr, exp: Any = None) -> str:
         arg = expr.args[0]
@@ -219,6 +227,16 @@ def chain_latex(chain: Chain, printer: LecturePrinter) -> str:
                 tex = paren(tex)
         pieces.append(tex)
     return printer.joiner.join(pieces)
+
+
+def times_chain(chain: Chain, printer: LecturePrinter) -> str:
+    """A chain that something multiplies: a lone sum or difference gets its parentheses."""
+    tex = chain_latex(chain, printer)
+    first = chain.parts[0]
+    if len(chain.parts) == 1 and not isinstance(first, SumOver | Terms) and (
+            first.is_Add or first.could_extract_minus_sign()):
+        tex = paren(tex)
+    return tex
 
 
 def partial(num: str, den: str) -> str:

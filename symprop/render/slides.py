@@ -51,7 +51,9 @@ from .worked import NumLine, SlideExample, visible
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: height of a frame's body, in lines of \small display math (see `line_height`)
-FRAME_HEIGHT = 12.6
+FRAME_HEIGHT = 12.0
+#: how much less room a line of \footnotesize math takes than one of \small math
+SMALLER = 0.84
 #: characters of text in one line across a frame
 TEXT_CHARS = 85
 #: rows of a training trace shown before the rest is elided
@@ -79,8 +81,8 @@ def text(tex: str) -> dict:
     return {"kind": "text", "text": tex}
 
 
-def items(entries: list[str]) -> dict:
-    return {"kind": "items", "items": entries}
+def items(entries: list[str], size: str = "") -> dict:
+    return {"kind": "items", "items": entries, "size": size}
 
 
 def columns(*cols: tuple[float, list[dict]]) -> dict:
@@ -99,8 +101,10 @@ def frame(title: str, *blocks: dict) -> dict:
 def line_height(line: Line) -> float:
     """A display line's height in units of one plain line of \\small math."""
     tex = line.lhs + line.rhs
+    if not tex:
+        return 0.8                 # a grey note on its own row, in \footnotesize
     if r"\underbrace" in tex:
-        return 2.0
+        return 2.5 if r"\frac" in tex or r"\left(" in tex else 2.0
     if r"\frac{\partial" in tex:
         return 1.8
     tall = (r"\frac", r"\sum", r"\begin{cases}", r"\begin{bmatrix}")
@@ -143,8 +147,16 @@ def equations(lines: list[Line]) -> list[list[Line]]:
 
 def paged(title: str, groups: list[list[Line]], head: tuple[dict, ...] = (),
           tail: tuple[dict, ...] = (), budget: float = FRAME_HEIGHT) -> list[dict]:
-    """As many frames as the equations need: ``head`` opens the first, ``tail`` ends the last;
-    frames are numbered (1/2) when there are several."""
+    """One frame when the equations fit (in a smaller font if need be), else as many frames
+    as they need: ``head`` opens the first, ``tail`` ends the last, titles get (1/2)…"""
+    around = sum(map(block_height, head)) + sum(map(block_height, tail))
+    lines = [line for group in groups for line in group]
+    height = 0.6 + sum(map(line_height, lines))
+    if around + height <= budget:
+        return [frame(title, *head, math(lines), *tail)]
+    if around + SMALLER * height <= budget:
+        return [frame(title, *head, math(lines, size=r"\footnotesize"), *tail)]
+
     def pack(room: float) -> list[list[Line]]:
         pages: list[list[Line]] = [[]]
         used = sum(map(block_height, head)) + 0.6
@@ -175,7 +187,7 @@ def numbered(numlines: list[NumLine]) -> list[list[Line]]:
 
 
 # -- the network picture ---------------------------------------------------------------------
-def network_block(network: Any, weights: dict | None) -> dict | None:
+def network_block(network: Any, weights: dict | None, output_label: str = "") -> dict | None:
     """A TikZ drawing of a small network (at most 6 units a layer), weights on the links."""
     sizes = network.sizes
     if max(sizes) > 6 or len(sizes) > 6:
@@ -192,11 +204,10 @@ def network_block(network: Any, weights: dict | None) -> dict | None:
             if l == 0 and isinstance(network.inputs, tuple):
                 name = escape(network.inputs[i - 1])
             below = ""
-            if l and network.layers[l - 1].bias and weights is not None \
-                    and len(sizes) <= 3 and n <= 3:
-                below = "b = " + show(weights[S.b(l)[i]], Precision(4, "sf")).text
+            label = output_label if l == len(sizes) - 1 and output_label else \
+                p._print(S.out(l)[i])
             nodes.append({"id": f"n{l}x{i}", "x": f"{l * dx:.2f}", "y": f"{y:.2f}",
-                          "label": p._print(S.out(l)[i]), "name": name, "below": below})
+                          "label": label, "name": name, "below": below})
         if l:
             act = network.layers[l - 1].activation
             top = ((max(sizes) + 1) / 2 - 0.35) * 1.25
@@ -245,6 +256,15 @@ def notation_items(network: Any) -> list[str]:
     w = p._print(S.w(2 if L > 1 else 1)[k, j])
     items_.append(f"${w}$: weight into unit $k$ of layer {2 if L > 1 else 1} from unit $j$ "
                   "below")
+    weights = _weights_or_none(network)
+    n_biases = sum(layer.units for layer in network.layers if layer.bias)
+    if weights is not None and 0 < n_biases <= 6:
+        biases = ", ".join(
+            f"$b^{{({l})}} = ("
+            + ", ".join(show(weights[S.b(l)[k]], Precision(4, "sf")).text
+                        for k in range(1, layer.units + 1)) + ")$"
+            for l, layer in enumerate(network.layers, start=1) if layer.bias)
+        items_.append(f"biases {biases}")
     if network.loss in LOSSES and LOSSES[network.loss].differentiable:
         items_.append(f"targets ${p._print(S.d[k])}$, learning rate ${n['eta']}$, "
                       f"loss ${LOSSES[network.loss].latex}$".replace("y_k", p._print(
@@ -289,15 +309,25 @@ def spec_title(network: Any) -> str:
     return network.name.replace("_", " ")
 
 
+def derivation_of(network: Any) -> Any:
+    """`derive`, with its refusals (a loss without a gradient) as one-line spec errors."""
+    try:
+        return derive(network)
+    except ValueError as exc:
+        key = "network.loss" if "loss" in str(exc) else "network.layers"
+        raise SpecError(str(exc), file=network.source, key=key) from None
+
+
 def _backprop_frames(network: Any, precision: Any) -> list[dict]:
-    d = derive(network)
+    d = derivation_of(network)
     weights = _weights_or_none(network)
     frames = []
     picture = network_block(network, weights)
-    notes = items(notation_items(network))
+    entries = notation_items(network)
+    notes = items(entries, size=r"\small" if len(entries) > 5 else "")
     if picture:
         frames.append(frame("The network and its notation",
-                            columns((0.46, [picture]), (0.54, [{**notes, "kind": "items"}]))))
+                            columns((0.46, [picture]), (0.54, [notes]))))
     else:
         frames.append(frame("The network and its notation", notes))
     fwd = forward_lines(network, d)
@@ -308,8 +338,9 @@ def _backprop_frames(network: Any, precision: Any) -> list[dict]:
     for l in range(network.depth - 1, 0, -1):
         frames += paged(f"Hidden layer {l}: the chain rule",
                         equations(hidden_layer_lines(d, l)),
-                        head=(text(rf"Unit $j$ of layer {l} feeds every unit $k$ of layer "
-                                   rf"{l + 1}: its error is a sum over them."),))
+                        head=(text(rf"Unit ${d.layer(l).unit}$ of layer {l} feeds every unit "
+                                   rf"${d.layer(l + 1).unit}$ of layer {l + 1}: its error is a "
+                                   "sum over them."),))
     frames += paged("Update rules: gradient descent", equations(update_lines(d)), head=(text(
         r"Every weight steps against its gradient; $\delta$ of a layer is computed once and "
         "shared by all weights into it."),))
@@ -387,8 +418,21 @@ def _perceptron_frames(network: Any, data: str | None) -> list[dict]:
     n = notation(network)
     weights = _weights_or_none(network)
     frames = []
-    picture = network_block(network, weights)
-    notes = items(notation_items(network)[:-1])
+    act = network.layers[-1].activation
+    low, high = ACTIVATIONS[act].outputs
+    if network.depth == 1:
+        single = network.layers[0].units == 1
+        picture = network_block(network, weights, output_label=n["yhat"] if single else "")
+        entries = [f"inputs ${n['x']}_i$, $i = 1..{network.n_inputs}$",
+                   f"{network.layers[0].units} {act} unit{'' if single else 's'} "
+                   rf"${n['yhat']} = {n['phi']}(\sum_i {n['w']}_i {n['x']}_i"
+                   + (f" + {n['b']}" if network.layers[0].bias else "") + ")$",
+                   f"labels ${n['y']} \\in \\{{{high}, {low}\\}}$, learning rate "
+                   f"${n['eta']}$"]
+        notes = items(entries + [e for e in notation_items(network) if e.startswith("biases")])
+    else:
+        picture = network_block(network, weights)
+        notes = items([e for e in notation_items(network) if not e.startswith("$")])
     frames.append(frame("The network", columns((0.46, [picture]), (0.54, [notes]))
                         if picture else notes))
     frames.append(frame(
@@ -398,8 +442,6 @@ def _perceptron_frames(network: Any, data: str | None) -> list[dict]:
         math(mcculloch_pitts_lines(network)),
         text(rf"${n['T']}_j$ is the threshold. symprop writes it as a bias: "
              rf"$\mathrm{{net}}_j + {n['b']}_j \geq 0$ with ${n['b']}_j = -{n['T']}_j$.")))
-    act = network.layers[-1].activation
-    low, high = ACTIVATIONS[act].outputs
     frames.append(frame(
         "Rosenblatt's perceptron [1958]", math(perceptron_lines(network)[:2]),
         items([rf"${n['y']} = {high}$: class 1", rf"${n['y']} = {low}$: class 2",
@@ -458,10 +500,10 @@ def _perceptron_step(network: Any, weights: dict) -> dict:
         ws = [weights[S.w(1)[k, i]] for i in range(1, network.n_inputs + 1)]
         b = weights[S.b(1)[k]] if layer.bias else 0
         net = sum((w * x for w, x in zip(ws, ex.input, strict=True)), sp.Integer(0)) + b
-        terms = " + ".join(rf"{show(w, prec).text} \times {show(x, prec).text}"
+        terms = " + ".join(rf"{_signed(w)} \times {_signed(x)}"
                            for w, x in zip(ws, ex.input, strict=True))
         if layer.bias:
-            terms += f" + {show(b, prec).text}"
+            terms += f" + {_signed(b)}"
         sub = f"_{{{k}}}" if layer.units > 1 else ""
         lines.append(Line(rf"\mathrm{{net}}{sub}", f"= {terms} = {show(net, prec).text}"))
         yhat = unit_output(act, net)
@@ -470,12 +512,16 @@ def _perceptron_step(network: Any, weights: dict) -> dict:
                                                 rf"{yhat},\quad {n['y']}{sub} = {target}"))
         step = ex.learning_rate * (target - yhat)
         for i, (w, x) in enumerate(zip(ws, ex.input, strict=True), start=1):
+            rule = rf"{n['w']}_{{{i}}} + {n['eta']}({n['y']} - {n['yhat']}){n['x']}_{{{i}}}"
             lines.append(Line(rf"{n['w']}_{{{i}}}^{{+}}",
-                              rf"= {show(w, prec).text} + {eta}({target} - ({yhat}))"
-                              rf" \times {show(x, prec).text} = {show(w + step * x, prec).text}"))
+                              rf"= {rule} = {show(w, prec).text} + {eta}({target} - "
+                              rf"{_signed(yhat)}) \times {_signed(x)} = "
+                              rf"{show(w + step * x, prec).text}"))
         if layer.bias:
-            lines.append(Line(rf"{n['b']}^{{+}}", rf"= {show(b, prec).text} + {eta}({target} - "
-                                                  rf"({yhat})) = {show(b + step, prec).text}"))
+            rule = rf"{n['b']} + {n['eta']}({n['y']} - {n['yhat']})"
+            lines.append(Line(rf"{n['b']}^{{+}}", rf"= {rule} = {show(b, prec).text} + "
+                                                  rf"{eta}({target} - {_signed(yhat)}) = "
+                                                  rf"{show(b + step, prec).text}"))
     verdict = ("The output was right: nothing changes." if all(
         unit_output(act, sum((weights[S.w(1)[k, i]] * x for i, x in enumerate(ex.input, 1)),
                              sp.Integer(0)) + (weights[S.b(1)[k]] if layer.bias else 0))
@@ -500,27 +546,36 @@ def _trace_frame(network: Any, X: list, Y: list, data: str, weights: dict | None
     n = notation(network)
     header = ["epoch"] + [f"${n['w']}_{{{i}}}$" for i in range(1, network.n_inputs + 1)]
     header += [f"${n['b']}$", "misclassified"]
-    rows = []
+    w_start = W0[0] if W0 else [0] * network.n_inputs
+    b_start = B0[0] if B0 else 0
+    rows = [["start"] + [f"${_num(v)}$" for v in w_start] + [f"${_num(b_start)}$", ""]]
     shown = range(1, run.epochs + 1)
     for e in shown:
-        if len(rows) == TRACE_ROWS - 1 and e < run.epochs:
+        if len(rows) == TRACE_ROWS and e < run.epochs:
             rows.append([r"\vdots"] * len(header))
             e = run.epochs
-        elif len(rows) >= TRACE_ROWS:
+        elif len(rows) > TRACE_ROWS:
             break
         r = train(network, X, Y, learning_rate=eta, max_epochs=e, weights=W0, bias=B0)
         rows.append([str(e)] + [f"${_num(v)}$" for v in r.weights[0]]
                     + [f"${_num(r.bias[0])}$", str(r.errors[-1])])
         if e == run.epochs:
             break
-    statement = escape(run.statement)
+    statement = escape(run.statement[:1].upper() + run.statement[1:]) + "."
     if run.cycle_from is not None:
-        statement = (f"After epoch {run.epochs} the weights are back where they were at the "
-                     f"start of epoch {run.cycle_from}: the rule cycles forever. "
-                     f"{escape(data.upper())} is not linearly separable (Minsky and Papert, "
-                     "1969).")
+        before = "the start" if run.cycle_from == 1 else f"the end of epoch {run.cycle_from - 1}"
+        statement = (f"The weights after epoch {run.epochs} are those of {before}: from there "
+                     "the rule repeats the same epochs forever, and some row is always "
+                     f"misclassified. {escape(data.upper())} is not linearly separable "
+                     "(Minsky and Papert, 1969).")
     return frame(title or f"Training on {data.upper()} with the perceptron rule",
                  table(header, rows), text(statement))
+
+
+def _signed(v: Any) -> str:
+    """A number inside a product: negative ones in parentheses."""
+    text = _num(v)
+    return f"({text})" if text.startswith("-") else text
 
 
 def _num(v: Any) -> str:
@@ -605,9 +660,9 @@ def compile_pdf(tex: str, pdf_path: str | Path, *, timeout: float = 180) -> Comp
     with tempfile.TemporaryDirectory(prefix="symprop-tex-") as tmp:
         src = Path(tmp) / "deck.tex"
         src.write_text(tex, encoding="utf-8")
-        log = ""
-        runs = 0
-        for runs in (1, 2):
+        log, runs = "", 0
+        while runs < 2:
+            runs += 1
             try:
                 proc = subprocess.run(
                     [exe, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape",
@@ -630,21 +685,28 @@ def explain_log(log: str, name: str = "deck.tex") -> str:
     """The first ``! ...`` error of a pdflatex log and its line number, in one sentence."""
     lines = log.splitlines()
     for i, ln in enumerate(lines):
-        if ln.startswith("! "):
-            message = ln[2:].strip().rstrip(".")
-            where = ""
-            for follow in lines[i + 1:i + 12]:
-                m = re.match(r"l\.(\d+)\s?(.*)", follow)
-                if m:
-                    context = m[2].strip()
-                    where = f" at {name} line {m[1]}" + (f" (near '{context[-40:]}')"
-                                                         if context else "")
-                    if message == "Undefined control sequence" and context:
-                        cmd = re.findall(r"\\[A-Za-z@]+", context)
-                        if cmd:
-                            message += f" {cmd[-1]}"
-                    break
-            return f"pdflatex failed: {message}{where}"
+        if not ln.startswith("! "):
+            continue
+        message = ln[2:].strip().rstrip(".")
+        context = [c for c in lines[i + 1:i + 12] if c.strip()]
+        if message == "Undefined control sequence" and context:
+            # TeX breaks its context line right after the undefined command
+            first = re.sub(r"^l\.\d+\s?", "", context[0])
+            commands = re.findall(r"\\[A-Za-z@]+", first)
+            if commands:
+                message += f" {commands[-1]}"
+        where = ""
+        for follow in context:
+            m = re.match(r"l\.(\d+)\s?(.*)", follow)
+            if m:
+                near = m[2].strip()
+                if near.startswith("\\end{frame}"):
+                    where = f" in the frame that ends at {name} line {m[1]}"
+                else:
+                    where = f" at {name} line {m[1]}" + (f" (near '{near[-40:]}')"
+                                                         if near else "")
+                break
+        return f"pdflatex failed: {message}{where}"
     return "pdflatex failed without an error message; see its log"
 
 
@@ -659,8 +721,3 @@ def png_previews(pdf: str | Path, folder: str | Path, *, dpi: int = 60) -> list[
     subprocess.run([exe, "-png", "-r", str(dpi), str(pdf), str(folder / stem)], check=True,
                    capture_output=True, timeout=120)
     return sorted(folder.glob(f"{stem}*.png"))
-
-
-def check_width(lines: list[Line]) -> float:
-    """The widest line's rough width (for tests and for choosing where to break)."""
-    return max((visible(ln.lhs + ln.rhs) for ln in lines), default=0.0)

@@ -14,10 +14,10 @@ from typing import Any
 import sympy as sp
 
 from ..derive import symbols as S
-from ..derive.backprop import Derivation, LayerDerivation
-from ..derive.chain import Chain, SumOver
+from ..derive.backprop import Derivation
+from ..derive.chain import Chain
 from ..derive.rules import ACTIVATIONS, LOSSES, Y, Z, output_derivative
-from .latex import LecturePrinter, chain_latex, notation, paren, partial
+from .latex import LecturePrinter, chain_latex, notation, paren, partial, times_chain
 
 
 @dataclass(frozen=True)
@@ -29,28 +29,35 @@ class Line:
     note: str = ""
 
 
+def note_math(note: str) -> str:
+    """A note (text with $math$) as math, grey: works in LaTeX and in Jupyter's MathJax."""
+    pieces = note.split("$")
+    tex = "".join(rf"\text{{{p}}}" if i % 2 == 0 and p else p if i % 2 else ""
+                  for i, p in enumerate(pieces))
+    return rf"\quad {{\color{{gray}} {tex}}}"
+
+
 def lines_latex(lines: list[Line], env: str = "align*") -> str:
     """Lines as one alignment; a note follows its line in grey."""
     rows = []
     for line in lines:
-        note = rf"\quad\text{{\color{{gray}}{line.note}}}" if line.note else ""
+        note = note_math(line.note) if line.note else ""
         rows.append(f"{line.lhs} &{line.rhs}{note}")
     body = " \\\\\n".join(rows)
     return f"\\begin{{{env}}}\n{body}\n\\end{{{env}}}"
 
 
 # -- names ----------------------------------------------------------------------------------
-def f_of(p: LecturePrinter, layer: int, arg: str, prime: bool = False) -> str:
+def f_of(p: LecturePrinter, layer: int, arg: str, prime: bool = False,
+         sized: bool = True) -> str:
+    """``f_{(l)}(arg)``; unsized parentheses around underbraces, which need no tall ones."""
     f = p.notation["f"]
-    return rf"{f}{chr(39) if prime else ''}_{{({layer})}}\left({arg}\right)"
+    left, right = (r"\left(", r"\right)") if sized else (r"\bigl(", r"\bigr)")
+    return rf"{f}{chr(39) if prime else ''}_{{({layer})}}{left}{arg}{right}"
 
 
 def unit_name(p: LecturePrinter, layer: int, index: sp.Expr) -> str:
     return p._print(S.out(layer)[index])
-
-
-def activation_name(name: str) -> str:
-    return ACTIVATIONS[name].latex
 
 
 # -- the network -----------------------------------------------------------------------------
@@ -99,8 +106,8 @@ def output_layer_lines(derivation: Derivation) -> list[Line]:
     if ACTIVATIONS[lay.activation].layerwise:
         kk = sp.Symbol(f"{k}_", integer=True, positive=True)
         yk2 = unit_name(p, l, kk)
-        lines.append(Line(partial(yk2, net),
-                          rf"= {yk2}\left(\mathbb{{1}}[{p._print(kk)} = {p._print(k)}] - {y}\right)"))
+        same = rf"\mathbf{{1}}[{p._print(kk)} = {p._print(k)}]"
+        lines.append(Line(partial(yk2, net), rf"= {yk2}\left({same} - {y}\right)"))
         note = r"targets sum to 1" if LOSSES[network.loss].one_hot else ""
         lines.append(Line(rf"\Rightarrow {delta} = {partial(E, net)}",
                           rf"= \sum_{{{p._print(kk)}}} {partial(E, yk2)} {partial(yk2, net)} = "
@@ -117,21 +124,12 @@ def output_layer_lines(derivation: Derivation) -> list[Line]:
         lines.append(Line(rf"\Rightarrow {partial(E, w)}", rhs))
         lines.append(Line(rf"\Rightarrow {delta} = {partial(E, net)}",
                           "= " + chain_latex(lay.delta_full, p)))
-    lines.append(Line(rf"\Rightarrow {w}", rf"\leftarrow {w} - {eta} " + _times_chain(
+    lines.append(Line(rf"\Rightarrow {w}", rf"\leftarrow {w} - {eta} " + times_chain(
         lay.grad_w_full, p)))
     if lay.bias:
         b = p._print(S.b(l)[k])
         lines.append(Line(rf"\Rightarrow {b}", rf"\leftarrow {b} - {eta} {delta}"))
     return lines
-
-
-def _times_chain(chain: Chain, p: LecturePrinter) -> str:
-    """η times a chain: a leading sum or difference gets its parentheses."""
-    tex = chain_latex(chain, p)
-    first = chain.parts[0]
-    if len(chain.parts) == 1 and not isinstance(first, SumOver) and first.is_Add:
-        tex = paren(tex)
-    return tex
 
 
 def hidden_layer_lines(derivation: Derivation, l: int) -> list[Line]:
@@ -194,10 +192,6 @@ def derivation_lines(derivation: Derivation) -> list[Line]:
     return lines
 
 
-def layer_role(derivation: Derivation, lay: LayerDerivation) -> str:
-    return "output layer" if lay.layer == derivation.network.depth else f"hidden layer {lay.layer}"
-
-
 # -- activations -------------------------------------------------------------------------------
 def activation_lines(network: Any, name: str) -> tuple[list[Line], str]:
     """g(z), g'(z) and g' written in g itself (the lecture's g' = g(1 − g)), with a remark."""
@@ -215,7 +209,7 @@ def activation_lines(network: Any, name: str) -> tuple[list[Line], str]:
         net, net2 = p2._print(S.net(network.depth)[k]), p2._print(S.net(network.depth)[kk])
         lines = [
             Line(y, rf"= \frac{{e^{{{net}}}}}{{\sum_{{k'}} e^{{{net2}}}}}"),
-            Line(partial(y2, net), rf"= {y2}\left(\mathbb{{1}}[k' = k] - {y}\right)"),
+            Line(partial(y2, net), rf"= {y2}\left(\mathbf{{1}}[k' = k] - {y}\right)"),
             Line(partial(y, net), rf"= {y}(1 - {y})", "the diagonal"),
         ]
         return lines, ("With the cross-entropy loss and targets that sum to 1 the output "
@@ -236,7 +230,7 @@ def activation_lines(network: Any, name: str) -> tuple[list[Line], str]:
         at0 = network.relu_at_zero
         lines.append(Line(f"{g}'(z)", rf"= \begin{{cases}} 1, & z > 0 \\ {p._print(at0)}, & "
                                       r"\text{otherwise} \end{cases}"))
-        lines.append(Line("", rf"= \mathbb{{1}}[{g}(z) > 0]"))
+        lines.append(Line("", rf"= \mathbf{{1}}[{g}(z) > 0]"))
         return lines, rf"At $z = 0$ symprop uses ${g}'(0) = {p._print(at0)}$ " \
             r"(\texttt{network.relu\_derivative\_at\_zero})."
     lines.append(Line(f"{g}'(z)", "= " + p._print(in_net)))
@@ -306,7 +300,7 @@ def vectorised_lines(derivation: Derivation) -> tuple[list[Line], list[Line]]:
                                                              (sizes[l - 1], sizes[l]))
         if lay.bias:
             inner += " + " + shaped(p._print(S.b(l)[lay.unit]), (1, sizes[l]))
-        fwd.append(Line(shaped(out, (1, sizes[l])), rf"= {f_of(p, l, inner)}"))
+        fwd.append(Line(shaped(out, (1, sizes[l])), rf"= {f_of(p, l, inner, sized=False)}"))
     pe = LecturePrinter(network, vector=True, joiner=r" \odot ")
     for lay in reversed(derivation.layers):
         l = lay.layer
@@ -315,8 +309,9 @@ def vectorised_lines(derivation: Derivation) -> tuple[list[Line], list[Line]]:
             rhs = chain_latex(lay.delta, pe)
         else:
             nxt = p._print(S.delta(l + 1)[lay.unit])
-            rhs = pe._print(lay.fprime) if lay.fprime.is_Atom else paren(pe._print(lay.fprime)) \
-                if lay.fprime.is_Add else pe._print(lay.fprime)
+            rhs = pe._print(lay.fprime)
+            if lay.fprime.is_Add:
+                rhs = paren(rhs)
             rhs += r" \odot " + shaped(nxt, (1, sizes[l + 1])) + shaped(
                 rf"W^{{({l + 1})}}", (sizes[l + 1], sizes[l]))
         bwd.append(Line(shaped(delta, (1, sizes[l])), "= " + rhs))

@@ -17,11 +17,12 @@ import sympy as sp
 
 from ..addresses import Address
 from ..derive import symbols as S
+from ..derive.backprop import Derivation, derive
 from ..derive.chain import Chain, Terms
-from ..derive.example import WorkedExample, worked_example
+from ..derive.example import WorkedExample, initial_weights
 from ..derive.rules import ACTIVATIONS, LOSSES
-from .latex import LecturePrinter, chain_latex, escape, label_latex
-from .numbers import Precision, PrecisionTable, Shown, show, truncated
+from .latex import LecturePrinter, chain_latex, escape, label_latex, times_chain
+from .numbers import Precision, PrecisionTable, Shown, show, to_decimal, truncated
 from .steps import Line
 
 #: a line longer than this (in rough character widths) is split over several lines
@@ -51,6 +52,7 @@ class NumLine:
         else:
             pieces = [value]
         indent = visible(self.lhs)
+        pieces = [part for piece in pieces for part in split_sum(piece, width - indent)]
         rows: list[str] = []
         for piece in pieces:
             if rows and indent + visible(rows[-1] + " " + piece) <= width:
@@ -65,6 +67,26 @@ class NumLine:
         return out
 
 
+def split_sum(piece: str, room: float) -> list[str]:
+    """A right-hand side too wide for ``room`` broken before a top-level ``+``."""
+    if visible(piece) <= room:
+        return [piece]
+    terms, depth, start = [], 0, 0
+    for i, c in enumerate(piece):
+        depth += c in "({[" and 1 or c in ")}]" and -1 or 0
+        if depth == 0 and piece.startswith(" + ", i):
+            terms.append(piece[start:i])
+            start = i + 1
+    terms.append(piece[start:])
+    rows = [terms[0]]
+    for term in terms[1:]:
+        if visible(rows[-1] + " " + term) <= room:
+            rows[-1] += " " + term
+        else:
+            rows.append(r"\quad " + term)
+    return rows
+
+
 def note_width(note: str) -> float:
     """Notes are set in \\footnotesize text: about three quarters of a math glyph each."""
     return 2 + 0.7 * len(note.replace("\\ldots", "...").replace("$", ""))
@@ -75,6 +97,7 @@ def visible(tex: str) -> float:
     t = re.sub(r"\\(left|right|mathrm|text|quad|,|;)", "", tex)
     t = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}",
                lambda m: "x" * max(len(m[1]), len(m[2])), t)
+    t = re.sub(r"\\(ln|exp|tanh|max)\b", "xxx", t)                # named functions: their letters
     t = re.sub(r"\\[A-Za-z]+", "x", t)                          # one glyph per command
     t = re.sub(r"[_^]\{([^{}]*)\}", lambda m: "." * len(m[1]), t)  # scripts are small
     t = re.sub(r"[{}\s]", "", t)
@@ -105,14 +128,96 @@ def given(value: sp.Expr, precision: Precision) -> Shown:
     return exact if not exact.rounded else show(value, precision)
 
 
+def precise_values(network: Any, derivation: Derivation, digits: int = 50
+                   ) -> dict[Address, sp.Expr]:
+    """The worked example's step in ``digits``-digit floats, address by address.
+
+    The same computation as :func:`symprop.derive.example.worked_example`, whose exact
+    expressions nest without bound (tanh of sums of tanh…) and take minutes for a few layers;
+    50 digits are exact for every purpose of a slide.
+    """
+    def f(v: sp.Expr) -> sp.Expr:
+        return sp.Float(v, digits) if v.is_Rational else sp.N(v, digits)
+
+    ex = network.example
+    values: dict[Address, sp.Expr] = {}
+    x, d = [f(v) for v in ex.input], [f(v) for v in ex.target]
+    for i, v in enumerate(x, start=1):
+        values[Address("x", None, (i,))] = v
+    for k, v in enumerate(d, start=1):
+        values[Address("d", None, (k,))] = v
+    weights = {sym: f(v) for sym, v in initial_weights(network).items()}
+    for sym, v in weights.items():
+        values[_address(sym)] = v
+    known: dict[sp.Expr, sp.Expr] = {S.x[i]: v for i, v in enumerate(x, start=1)}
+    known.update({S.d[k]: v for k, v in enumerate(d, start=1)})
+
+    def forward(w: dict, after: bool) -> sp.Expr:
+        outs = x
+        for l, layer in enumerate(network.layers, start=1):
+            row = ACTIVATIONS[layer.activation]
+            nets = [f(sp.Add(*(w[S.w(l)[k, j]] * o for j, o in enumerate(outs, start=1)))
+                      + (w[S.b(l)[k]] if layer.bias else 0))
+                    for k in range(1, layer.units + 1)]
+            if row.layerwise:
+                total = sp.Add(*(sp.exp(z) for z in nets))
+                outs = [f(sp.exp(z) / total) for z in nets]
+            else:
+                outs = [f(row(z)) for z in nets]
+            for kind, base, layer_values in (("net", S.net(l), nets), ("out", S.out(l), outs)):
+                for k, v in enumerate(layer_values, start=1):
+                    values[Address(kind, l, (k,), after)] = v
+                    if not after:
+                        known[base[k]] = v
+        term = LOSSES[network.loss].term
+        error = f(sp.Add(*(term(y, t, len(d)) for y, t in zip(outs, d, strict=True))))
+        values[Address("E", after=after)] = error
+        return error
+
+    forward(weights, after=False)
+    known.update(weights)
+    for lay in reversed(derivation.layers):
+        for k in range(1, lay.units + 1):
+            delta = f(lay.delta.subs({lay.unit: k}).expanded().expr().doit().xreplace(known))
+            known[S.delta(lay.layer)[k]] = delta
+            values[Address("delta", lay.layer, (k,))] = delta
+    eta = f(ex.learning_rate)
+    updated = {}
+    for lay in derivation.layers:
+        l = lay.layer
+        for k in range(1, lay.units + 1):
+            delta = known[S.delta(l)[k]]
+            for j in range(1, lay.fan_in + 1):
+                grad = f(delta * known[S.out(l - 1)[j]])
+                values[Address("dE/dw", l, (k, j))] = grad
+                updated[S.w(l)[k, j]] = f(weights[S.w(l)[k, j]] - eta * grad)
+            if lay.bias:
+                values[Address("dE/db", l, (k,))] = delta
+                updated[S.b(l)[k]] = f(weights[S.b(l)[k]] - eta * delta)
+    for sym, v in updated.items():
+        values[_address(sym).updated()] = v
+    forward(updated, after=True)
+    return values
+
+
+def _address(sym: sp.Indexed) -> Address:
+    name = str(sym.base)
+    return Address(name[0], int(name[1:]), tuple(int(i) for i in sym.indices))
+
+
 class SlideExample:
-    """The spec's ``[example]`` step as a teacher writes it on slides."""
+    """The spec's ``[example]`` step as a teacher writes it on slides.
+
+    Exact values (for the grey notes) come from ``example`` when given, else from
+    :func:`precise_values` at 50 digits.
+    """
 
     def __init__(self, network: Any, *, example: WorkedExample | None = None,
                  precision: Any = None) -> None:
         self.network = network
-        self.example = example or worked_example(network)
-        self.derivation = self.example.derivation
+        self.derivation = example.derivation if example is not None else derive(network)
+        self.exact_values = example.values if example is not None else \
+            precise_values(network, self.derivation)
         self.table = PrecisionTable(network, precision)
         self.labels: dict[Address, str] = {}
         for label, target in network.labels.items():
@@ -130,9 +235,8 @@ class SlideExample:
         for k, v in enumerate(ex.target, start=1):
             self.before[S.d[k]] = self.after[S.d[k]] = given(v, self.table(Address("d", None,
                                                                                    (k,))))
-        for addr, v in self.example.values.items():
-            if addr.kind in ("w", "b") and not addr.after:
-                self.before[_symbol(addr)] = given(v, self.table(addr))
+        for sym, v in initial_weights(network).items():     # as written in the spec
+            self.before[sym] = given(v, self.table(_address(sym)))
         self.given_lines = self._given()
         self.forward = self._forward(self.before, after=False)
         self.error = self._error(self.before, after=False)
@@ -151,9 +255,9 @@ class SlideExample:
               value: sp.Expr) -> tuple[NumLine, Shown]:
         prec = self.table(addr)
         shown = show(value, prec)
-        exact = self.example.values[addr]
+        exact = self.exact_values[addr]
         note = ""
-        if show(exact, prec).text != shown.text:
+        if prec.round(to_decimal(exact)) != prec.round(to_decimal(shown.value)):
             note = truncated(exact, prec)
         return NumLine(addr, lhs, formula, numbers, shown, note), shown
 
@@ -212,6 +316,7 @@ class SlideExample:
                     value = sp.exp(nets[k - 1].value) / total
                     den = " + ".join(f"e^{{{n.text}}}" for n in nets)
                     other = p.quantity("net", l, ("k'",))
+                    other = plus(other) if after else other
                     formula = rf"\frac{{e^{{{net_tex}}}}}{{\sum_{{k'}} e^{{{other}}}}}"
                     numbers = (rf"\frac{{e^{{{nets[k - 1].text}}}}}{{{den}}}",)
                 elif layer.activation == "linear":
@@ -265,12 +370,12 @@ class SlideExample:
                     short = Chain((S.delta(l)[k],) + ((S.out(l - 1)[j],) if j else ()))
                     full = self.derivation.weight_chain(l, k, j)
                     w, wv = p._print(weight), self.before[weight].text
-                    formula = f"{w} - {eta} " + chain_latex(full, p)
-                    numbers = [f"{wv} - {eta_num}" + chain_latex(full, pv)]
+                    formula = f"{w} - {eta} " + times_chain(full, p)
+                    numbers = [f"{wv} - {eta_num}" + times_chain(full, pv)]
                     if visible(numbers[0]) > WIDTH or full.parts == short.parts:
-                        formula = f"{w} - {eta} " + chain_latex(short, p)
+                        formula = f"{w} - {eta} " + times_chain(short, p)
                         numbers = []
-                    numbers.append(f"{wv} - {eta_num}" + chain_latex(short, pv))
+                    numbers.append(f"{wv} - {eta_num}" + times_chain(short, pv))
                     value = self.before[weight].value - eta_v * self._value(short.expr(),
                                                                             self.before)
                     after = addr.updated()
@@ -298,7 +403,8 @@ class SlideExample:
 
     def comparison(self) -> str:
         """The further pass's verdict, e.g. 'E = 0.0181 → E⁺ = 0.0166: the error decreased'."""
-        before, after = self.example.values[Address("E")], self.example.values[Address("E", after=True)]
+        before = self.exact_values[Address("E")]
+        after = self.exact_values[Address("E", after=True)]
         E = self.printer().notation["E"]
         change = sp.N(after - before, 30)
         if change < 0:

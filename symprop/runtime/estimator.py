@@ -238,7 +238,8 @@ class MLP:
                        len(classes) if classes is not None else None)
         kernels = None
         previous = getattr(self, "kernels_", None)
-        if previous is not None and previous.network == network:
+        if previous is not None and previous.network == network and \
+                getattr(previous, "dtype", self.dtype) == self.dtype:
             kernels = previous       # refitting the same architecture: no new compile
         run = T.fit(network, data, self._settings(), kernels=kernels, progress=self.progress)
         self.network_, self.kernels_, self.run_ = network, run.kernels, run

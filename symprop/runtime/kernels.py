@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import SpecError, TrainingError
 
 CHUNK_SECONDS = 0.25        # aim for one progress update about this often
+FIRST_CHUNK_SAMPLES = 20_000  # samples × epochs in the first call, before the rate is known
 
 
 def compile_network(network, dtype: str = "float64", shape: str | None = None,
@@ -44,6 +45,7 @@ class Kernels:
         self.network, self.module, self.path = network, module, Path(path)
         self.dtype, self.shape, self.fastmath = dtype, shape, fastmath
         self.param_shapes: dict[str, tuple[int, ...]] = network.param_shapes()
+        self.n_inputs, self.n_outputs = network.n_inputs, network.sizes[-1]
         self.classifier: bool = bool(module.CLASSIFIER)
         self._np_dtype = np.dtype(dtype)
         self._load_seconds = load_seconds
@@ -67,7 +69,7 @@ class Kernels:
 
     def _call(self, name: str, *args: Any) -> Any:
         function = getattr(self.module, name)
-        if function.signatures:
+        if function.overloads:
             return function(*args)
         start = time.perf_counter()   # first call: compiles (or loads from numba's cache)
         result = function(*args)
@@ -132,7 +134,7 @@ class Kernels:
 
     # -- data ----------------------------------------------------------------------------------
     def _inputs(self, X: Any) -> np.ndarray:
-        n_in = self.network.n_inputs
+        n_in = self.n_inputs
         try:
             arr = np.asarray(X, dtype=self._np_dtype)
         except (TypeError, ValueError):
@@ -147,13 +149,13 @@ class Kernels:
                             got=arr.shape)
         if arr.shape[0] == 0:
             raise SpecError("empty dataset", key="X", expected="at least one sample")
-        if not np.all(np.isfinite(arr)):
+        if not np.isfinite(arr).all():
             raise SpecError("inputs contain NaN or infinity", key="X",
                             expected="finite numbers")
         return np.ascontiguousarray(arr)
 
     def _targets(self, Y: Any, n: int) -> np.ndarray:
-        K = self.network.sizes[-1]
+        K = self.n_outputs
         raw = np.asarray(Y)
         if raw.ndim == 1 and K > 1 and raw.dtype.kind in "iu":
             # class labels 0..K-1 → one-hot rows
@@ -178,7 +180,7 @@ class Kernels:
         if arr.shape[0] != n:
             raise SpecError("inputs and targets differ in length", key="Y",
                             expected=f"{n} rows like X", got=arr.shape[0])
-        if not np.all(np.isfinite(arr)):
+        if not np.isfinite(arr).all():
             raise SpecError("targets contain NaN or infinity", key="Y",
                             expected="finite numbers")
         return np.ascontiguousarray(arr)
@@ -247,11 +249,13 @@ class Kernels:
         loss_hist = np.full(epochs, np.nan)
         acc_hist = np.full(epochs, np.nan)
         scalar = self._np_dtype.type
-        done, chunk = 0, chunk_epochs or 1
+        done = 0
+        chunk = chunk_epochs or max(1, FIRST_CHUNK_SAMPLES // X.shape[0])
         bar = _progress_bar(epochs, progress)
         try:
             while done < epochs:
                 n = min(chunk, epochs - done)
+                first_call = not self.module.train_epochs.overloads   # it compiles
                 start = time.perf_counter()
                 ran = self._call("train_epochs", X, Y, *work, *velocities, n, int(batch_size),
                                  scalar(lr), scalar(mom), bool(shuffle), state, order,
@@ -263,7 +267,8 @@ class Kernels:
                 if bar is not None:
                     bar.update(n)
                     bar.set_postfix(loss=f"{loss_hist[done - 1]:.4g}")
-                if chunk_epochs is None:   # grow towards about CHUNK_SECONDS per call
+                if chunk_epochs is None and not first_call:
+                    # about CHUNK_SECONDS per call, growing at most 4-fold at a time
                     rate = elapsed / n
                     chunk = max(1, min(4 * n, int(CHUNK_SECONDS / max(rate, 1e-9))))
         finally:
@@ -286,9 +291,9 @@ class Kernels:
         return dict(zip(self.param_shapes, arrays, strict=True))
 
     def _history(self, loss_hist, acc_hist, n: int) -> dict[str, list[float]]:
-        history = {"loss": [float(v) for v in loss_hist[:n]]}
+        history = {"loss": loss_hist[:n].tolist()}
         if self.classifier:
-            history["accuracy"] = [float(v) for v in acc_hist[:n]]
+            history["accuracy"] = acc_hist[:n].tolist()
         return history
 
 

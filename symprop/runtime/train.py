@@ -133,7 +133,7 @@ def fit_targets(network, ds: Dataset) -> Dataset:
                         f"has {units} output unit(s){hint}", file=network.source,
                         key=f"network.layers[{network.depth}].units",
                         expected=f"{Y.shape[1]} output units")
-    check_arrays(network, ds.X, ds.Y if Y is ds.Y else Y, where=where)
+    check_arrays(network, ds.X, ds.Y, where=where)
     return ds
 
 
@@ -259,6 +259,10 @@ def r2_score(outputs: np.ndarray, Y: np.ndarray) -> float:
     return float(r2.mean())
 
 
+#: seconds the first call of a train_epochs kernel took (numba compiling or loading it), by id
+COMPILE_SECONDS: dict[int, float] = {}
+
+
 # --- the resumable training loop ----------------------------------------------------------------
 @dataclass
 class State:
@@ -325,12 +329,15 @@ def run_epochs(kernels, state: State, X: np.ndarray, Y: np.ndarray, settings: Se
     try:
         while done < epochs:
             n = min(chunk, epochs - done)
+            compiling = not kernel.signatures      # numba compiles on the first call
             t0 = time.perf_counter()
             ran = int(kernel(X, Y, *params, *velocity, n, int(batch),
                              dtype.type(settings.learning_rate), dtype.type(settings.momentum),
                              bool(settings.shuffle), new.rng, order,
                              loss_hist[done:done + n], acc_hist[done:done + n]))
             elapsed = time.perf_counter() - t0
+            if compiling:
+                COMPILE_SECONDS[id(kernel)] = elapsed
             if ran < n:
                 _stopped(kernels, new, params, velocity, loss_hist, acc_hist, done + ran,
                          settings)
@@ -368,8 +375,7 @@ def _stopped(kernels, state: State, params, velocity, loss_hist, acc_hist, index
     state.epoch += index
     exc = TrainingError(
         f"the loss became {value} in epoch {epoch} (learning rate {settings.learning_rate}); "
-        f"training stopped and kept the parameters from before epoch {epoch}. "
-        "Try a smaller learning rate")
+        f"the parameters from before epoch {epoch} are kept. Try a smaller learning rate")
     exc.epoch = epoch
     exc.params = state.params
     exc.history = state.history
@@ -474,20 +480,26 @@ def fit(network, data: str | Path | Dataset | tuple, settings: Settings | None =
     if kernels is None:
         kernels = compile_for(network, settings.dtype)
     compile_s = time.perf_counter() - t0
+    before = float(getattr(kernels, "compile_seconds", 0.0))
     if network.is_perceptron:
         run = _fit_perceptron(network, kernels, settings, ds, train_ds, test_ds, params)
     else:
         run = _fit_backprop(network, kernels, settings, ds, train_ds, test_ds, params,
                             checkpoint, resume, checkpoint_every, progress, described)
-    run.compile_s = compile_s
+    # generating/importing the module, plus numba's first-call compiles (or cache loads)
+    run.compile_s += compile_s + float(getattr(kernels, "compile_seconds", 0.0)) - before
     if plot is not None:
         run.files.update(make_plots(run, plot))
     return run
 
 
 def _fit_perceptron(network, kernels, settings, ds, train_ds, test_ds, params) -> Run:
-    t0 = time.perf_counter()
     start_params = kernels.init_params(settings.seed) if params is None else params
+    if network.depth > 1:
+        return _evaluate_threshold_network(network, kernels, settings, ds, train_ds, test_ds,
+                                           start_params, given=params is not None)
+    compiling = not kernels.module.train_epochs.signatures    # numba compiles on first call
+    t0 = time.perf_counter()
     result = kernels.train(start_params, train_ds.X, train_ds.Y,
                            learning_rate=settings.learning_rate, max_epochs=settings.max_epochs)
     train_s = time.perf_counter() - t0
@@ -496,7 +508,8 @@ def _fit_perceptron(network, kernels, settings, ds, train_ds, test_ds, params) -
                "accuracy": [1 - e / len(train_ds) for e in errors], "errors": errors}
     run = Run(network, kernels, settings, ds, train_ds, test_ds, result.params, history,
               converged=result.converged, statement=result.statement,
-              stopped=None if result.converged else result.statement, train_s=train_s)
+              stopped=None if result.converged else result.statement,
+              train_s=0.0 if compiling else train_s, compile_s=train_s if compiling else 0.0)
     out = kernels.forward(result.params, train_ds.X)
     run.accuracy = float(np.mean(np.all(out == train_ds.Y, axis=1)))
     run.loss = 1.0 - run.accuracy          # the zero-one loss: fraction misclassified
@@ -504,6 +517,33 @@ def _fit_perceptron(network, kernels, settings, ds, train_ds, test_ds, params) -
         test_out = kernels.forward(result.params, test_ds.X)
         run.test_accuracy = float(np.mean(np.all(test_out == test_ds.Y, axis=1)))
         run.test_loss = 1.0 - run.test_accuracy
+    return run
+
+
+def _evaluate_threshold_network(network, kernels, settings, ds, train_ds, test_ds, params,
+                                given: bool) -> Run:
+    """Several layers of threshold units have no learning rule: run the given weights."""
+    missing = [k for k in network.param_shapes() if k not in network.weights]
+    if missing and not given:
+        raise SpecError("several layers of threshold units have no learning rule, so their "
+                        "weights must be given", file=network.source, key="weights",
+                        expected="[weights] for " + ", ".join(missing))
+    run = Run(network, kernels, settings, ds, train_ds, test_ds, params,
+              {"loss": [], "accuracy": []})
+    for part, prefix in ((train_ds, ""), (test_ds, "test_")):
+        if part is not None:
+            out = kernels.forward(params, part.X)
+            acc = float(np.mean(np.all(out == part.Y, axis=1)))
+            setattr(run, prefix + "accuracy", acc)
+            setattr(run, prefix + "loss", 1.0 - acc)
+    wrong = round(run.loss * len(train_ds))
+    head = ("nothing to train (several layers of threshold units have no learning rule): "
+            "the given weights ")
+    if wrong == 0:
+        run.statement = head + f"classify all {len(train_ds)} samples correctly"
+    else:
+        run.statement = head + f"misclassify {wrong} of {len(train_ds)} samples"
+        run.converged, run.stopped = False, run.statement
     return run
 
 
@@ -541,10 +581,14 @@ def _fit_backprop(network, kernels, settings, ds, train_ds, test_ds, params, fol
     except TrainingError as exc:
         stopped = str(exc)
         state = getattr(exc, "state", None) or state
-    train_s = time.perf_counter() - t0
+        if folder is not None:      # the last good state: resume it with a smaller rate
+            save_state(folder, network, settings, state, described)
+    # the first call of train_epochs compiles it: count that as compiling, not training
+    first_call = COMPILE_SECONDS.pop(id(kernels.module.train_epochs), 0.0)
+    train_s = time.perf_counter() - t0 - first_call
     run = Run(network, kernels, settings, ds, train_ds, test_ds, state.params,
               state.history, state=state, stopped=stopped, converged=stopped is None,
-              train_s=train_s, notes=notes)
+              train_s=train_s, notes=notes, compile_s=first_call)
     evaluate(run)
     run.statement = stopped or _statement(run)
     return run
@@ -553,6 +597,12 @@ def _fit_backprop(network, kernels, settings, ds, train_ds, test_ds, params, fol
 def evaluate(run: Run) -> None:
     """Final loss and accuracy (classification) or R² and max error (regression)."""
     k, p = run.kernels, run.params
+    # after a divergence the kept parameters may overflow here; the values say so (inf/None)
+    with np.errstate(all="ignore"):
+        _evaluate(run, k, p)
+
+
+def _evaluate(run: Run, k, p) -> None:
     for part, prefix in ((run.train, ""), (run.test, "test_")):
         if part is None:
             continue

@@ -32,17 +32,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="an existing Dask scheduler (default: an embedded LocalCluster)")
     parser.add_argument("--workers", type=int, default=2,
                         help="worker processes of the embedded cluster (default 2)")
-    parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
-    parser.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
-    parser.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="learning rate")
-    parser.add_argument("--momentum", type=float, default=DEFAULTS["momentum"])
+    parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"],
+                        help=f"epochs per run (default {DEFAULTS['epochs']})")
+    parser.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"],
+                        help=f"minibatch size (default {DEFAULTS['batch_size']})")
+    parser.add_argument("--lr", type=float, default=DEFAULTS["lr"],
+                        help=f"learning rate (default {DEFAULTS['lr']})")
+    parser.add_argument("--momentum", type=float, default=DEFAULTS["momentum"],
+                        help=f"momentum (default {DEFAULTS['momentum']})")
     parser.add_argument("--dtype", default="float64", choices=("float64", "float32"))
     parser.add_argument("--retries", type=int, default=2,
                         help="extra attempts for a run that fails or loses its worker")
     parser.add_argument("--out", default="results.csv", metavar="CSV",
                         help="results, one line per run as it finishes (default results.csv)")
     parser.add_argument("--resume", action="store_true",
-                        help="keep the runs already in --out and run only the rest")
+                        help="keep the runs already in --out (matched on grid point and seed; "
+                        "keep the other settings as they were) and run only the rest")
     parser.add_argument("--plot", default=None, metavar="PNG",
                         help="final loss/accuracy against each grid parameter")
     parser.add_argument("--top", type=int, default=10, help="rows of the summary table")
@@ -71,9 +76,11 @@ def run(args: argparse.Namespace) -> int:
     if result.resumed:
         ran += f"; {result.resumed} already in {args.out}"
     print(ran)
-    if result.compiles:
-        counts = ", ".join(f"{w}: {n}" for w, n in sorted(result.compiles.items()))
-        print(f"networks compiled per worker: {counts}")
+    workers = sorted(set(result.compiles) | set(result.disk_loads))
+    if workers:
+        counts = ", ".join(f"{w}: {result.compiles.get(w, 0)} compiled, "
+                           f"{result.disk_loads.get(w, 0)} from disk" for w in workers)
+        print(f"kernels per worker: {counts}")
     print(f"results: {args.out}")
     if args.plot and result.rows:
         print(f"plot: {result.plot(args.plot)}")

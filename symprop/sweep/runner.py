@@ -14,6 +14,7 @@ to ``retries`` times. Each run's result is written once: the CSV is keyed by gri
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import math
 import os
@@ -30,12 +31,11 @@ from ..io import write_atomic
 from ..runtime.datasets import Dataset
 from ..spec import Network
 from . import grid as gridmod
-from . import summary as summarymod
 from .tasks import WORKER_ENV, KernelRef, RunSpec, kernel_ref, run_training
 
 #: Result columns after the grid's own columns (a grid parameter keeps its own column).
-RESULT_COLUMNS = ("seed", "loss", "accuracy", "epochs", "train_s", "compile_s", "worker",
-                  "status")
+RESULT_COLUMNS = ("seed", "loss", "accuracy", "epochs", "train_s", "wall_s", "compile_s",
+                  "worker", "status")
 #: Training settings when neither the grid nor the caller gives them.
 DEFAULTS = {"lr": 0.1, "momentum": 0.0, "epochs": 100, "batch_size": 32}   # as `symprop train`
 
@@ -51,6 +51,7 @@ class SweepResult:
     rows: list[dict[str, Any]]
     failed: list[dict[str, Any]] = field(default_factory=list)
     compiles: dict[str, int] = field(default_factory=dict)   # worker -> networks it compiled
+    disk_loads: dict[str, int] = field(default_factory=dict)  # ... it loaded from numba's cache
     resumed: int = 0
     wall_s: float = 0.0
     workers: int = 0
@@ -69,14 +70,19 @@ class SweepResult:
     def runs_per_s(self) -> float:
         return self.ran / self.wall_s if self.wall_s > 0 else math.nan
 
-    def stats(self) -> list[summarymod.PointStats]:
-        return summarymod.aggregate(self.rows, self.names)
+    # summary is imported when used: matplotlib stays out of `symprop`'s start-up
+    def stats(self) -> list[Any]:
+        """Per grid point: mean ± std over seeds, best first (`summary.PointStats`)."""
+        from .summary import aggregate
+        return aggregate(self.rows, self.names)
 
     def table(self, top: int = 10) -> str:
-        return summarymod.table(self.rows, self.names, top)
+        from .summary import table
+        return table(self.rows, self.names, top)
 
     def plot(self, path: str | os.PathLike[str], title: str | None = None) -> Path:
-        return summarymod.plot(self.rows, self.grid, path, title)
+        from .summary import plot
+        return plot(self.rows, self.grid, path, title)
 
 
 # -- the results file -------------------------------------------------------------------------
@@ -102,7 +108,8 @@ class ResultsFile:
             self.existing = self._read_existing()
         else:
             write_atomic(self.path, _csv_line(self.columns))
-        self._fh = open(self.path, "a", encoding="utf-8", newline="")  # noqa: SIM115
+        # kept open for the whole sweep: one flushed line per run, closed by close()
+        self._fh = open(self.path, "a", encoding="utf-8", newline="")
         self._writer = csv.writer(self._fh, lineterminator="\n")
 
     def _read_existing(self) -> list[dict[str, str]]:
@@ -153,7 +160,9 @@ def _cell(value: Any) -> str:
 
 
 def _csv_line(cells: Sequence[str]) -> str:
-    return ",".join(f'"{c}"' if ("," in c or '"' in c) else c for c in cells) + "\n"
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(cells)
+    return buf.getvalue()
 
 
 def _typed_row(raw: Mapping[str, str], grid: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
@@ -165,7 +174,8 @@ def _typed_row(raw: Mapping[str, str], grid: Mapping[str, Sequence[Any]]) -> dic
     row["seed"] = int(raw["seed"])
     row["loss"] = float(raw["loss"]) if raw["loss"] else math.nan
     row["accuracy"] = float(raw["accuracy"]) if raw.get("accuracy") else None
-    for key, kind in (("epochs", int), ("train_s", float), ("compile_s", float)):
+    for key, kind in (("epochs", int), ("train_s", float), ("wall_s", float),
+                      ("compile_s", float)):
         if key in raw and key not in grid:
             row[key] = kind(raw[key]) if raw[key] else None
     return row
@@ -200,9 +210,6 @@ def connect(scheduler: str | None = None, workers: int = 2, client: Any = None
         finally:
             c.close()
         return
-    if not (isinstance(workers, int) and workers >= 1):
-        raise SpecError("bad worker count", key="--workers", expected="an integer >= 1",
-                        got=workers)
     # env= is applied in each worker process before it imports numba (NUMBA_NUM_THREADS)
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                            env=dict(WORKER_ENV), dashboard_address=":0",
@@ -278,10 +285,13 @@ def run_sweep(network: Network | str | os.PathLike[str], data: Any,
                         key="network.layers", expected="differentiable activations")
     the_grid = gridmod.normalize_grid(grid or {})
     gridmod.check_against(net, the_grid)
-    seed_list = gridmod.parse_seeds(seeds if not isinstance(seeds, range) else list(seeds))
+    seed_list = gridmod.parse_seeds(seeds)
     defaults = gridmod.normalize_grid({"lr": learning_rate, "momentum": momentum,
                                        "epochs": epochs, "batch_size": batch_size})
     defaults = {k: v[0] for k, v in defaults.items()} | {"shuffle": shuffle}
+    if client is None and not scheduler and not (isinstance(workers, int) and workers >= 1):
+        raise SpecError("bad worker count", key="--workers", expected="an integer >= 1",
+                        got=workers)
     if not (isinstance(retries, int) and retries >= 0):
         raise SpecError("bad retry count", key="retries", expected="an integer >= 0",
                         got=retries)
@@ -307,22 +317,23 @@ def run_sweep(network: Network | str | os.PathLike[str], data: Any,
         if _net_key(variant) not in refs:
             refs[_net_key(variant)] = kernel_ref(variant, dtype)
 
+    collector = _Collector(done, results_file, names, on_result)
     failed: list[dict[str, Any]] = []
-    compiles: dict[str, int] = {}
     n_workers = 0
     try:
         if todo:
             with connect(scheduler, workers, client) as c:
                 n_workers = _wait_for_workers(c, scheduler)
                 t_start = time.perf_counter()   # runs per second: from a ready cluster on
-                failed = _execute(c, todo, refs, payload, retries, done, results_file,
-                                  progress, resumed, len(runs), names, compiles, on_result)
+                with collector.progress(len(runs), resumed, progress):
+                    failed = _execute(c, todo, refs, payload, retries, collector)
     finally:
         if results_file is not None:
             results_file.close()
     wall = time.perf_counter() - t_start
     rows = [done[spec.key] for _, _, spec in runs if spec.key in done]
-    return SweepResult(the_grid, seed_list, rows, failed, compiles, resumed, wall, n_workers,
+    return SweepResult(the_grid, seed_list, rows, failed, collector.compiles,
+                       collector.disk_loads, resumed, wall, n_workers,
                        Path(out) if out is not None else None)
 
 
@@ -331,80 +342,102 @@ def _net_key(network: Network) -> tuple:
     return (network.inputs, network.layers, network.loss, network.relu_at_zero, network.name)
 
 
-def _wait_for_workers(client: Any, scheduler: str | None) -> int:
-    n = len(client.scheduler_info().get("workers", {}))
-    if n:
-        return n
-    try:
-        client.wait_for_workers(1, timeout=60)
-    except TimeoutError:
-        raise SpecError("the Dask scheduler has no workers", key="--scheduler",
-                        expected="at least one worker connected", got=scheduler) from None
-    return len(client.scheduler_info().get("workers", {}))
+def _wait_for_workers(client: Any, scheduler: str | None, timeout: float = 60.0) -> int:
+    """The number of workers, once there is at least one."""
+    if not client.nthreads():
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError:
+            raise SpecError("the Dask scheduler has no workers", key="--scheduler",
+                            expected=f"a worker connected within {timeout:g} s",
+                            got=scheduler) from None
+    return len(client.nthreads())
+
+
+class _Collector:
+    """Takes each finished run: writes it once, counts compiles, moves the progress bar."""
+
+    def __init__(self, done: dict[tuple[str, ...], dict[str, Any]],
+                 results_file: ResultsFile | None, names: Sequence[str],
+                 on_result: Callable[[dict[str, Any]], None] | None) -> None:
+        self.done, self.results_file, self.names, self.on_result = (done, results_file,
+                                                                    names, on_result)
+        self.compiles: dict[str, int] = {}
+        self.disk_loads: dict[str, int] = {}
+        self.best = min((r["loss"] for r in done.values() if not math.isnan(r["loss"])),
+                        default=math.inf)
+        self.bar: Any = None
+
+    @contextmanager
+    def progress(self, total: int, initial: int, enabled: bool) -> Iterator[None]:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, initial=initial, unit="run", desc="sweep",
+                        disable=not enabled, dynamic_ncols=True)
+        try:
+            yield
+        finally:
+            self.bar.close()
+
+    def accept(self, result: Mapping[str, Any], spec: RunSpec) -> None:
+        if spec.key in self.done:        # a run that somehow came back twice is written once
+            return
+        row = _row(result, spec, self.names)
+        self.done[spec.key] = row
+        if self.results_file is not None:
+            self.results_file.append(row)
+        worker = row["worker"]
+        if row.get("compiled"):
+            self.compiles[worker] = self.compiles.get(worker, 0) + 1
+        if row.get("from_disk"):
+            self.disk_loads[worker] = self.disk_loads.get(worker, 0) + 1
+        if not math.isnan(row["loss"]):
+            self.best = min(self.best, row["loss"])
+        self.bar.update(1)
+        self.bar.set_postfix(best_loss=f"{self.best:.4g}", refresh=False)
+        if self.on_result is not None:
+            self.on_result(row)
+
+    def failed(self, spec: RunSpec, error: str) -> dict[str, Any]:
+        self.bar.write(f"symprop sweep: run {' '.join(spec.key)} failed: {error}")
+        return {"key": spec.key, "point": dict(spec.point), "seed": spec.seed, "error": error}
 
 
 def _execute(client: Any, todo: list, refs: dict[tuple, KernelRef], payload: Dataset,
-             retries: int, done: dict, results_file: ResultsFile | None, progress: bool,
-             resumed: int, total: int, names: Sequence[str], compiles: dict[str, int],
-             on_result: Callable[[dict[str, Any]], None] | None) -> list[dict[str, Any]]:
+             retries: int, collector: _Collector) -> list[dict[str, Any]]:
+    """Submit every run, take results as they finish, resubmit what the cluster lost."""
     from distributed import as_completed
-    from tqdm.auto import tqdm
 
-    data = client.scatter(payload, broadcast=True)
+    data = client.scatter(payload, broadcast=True)     # once per worker, not once per task
     tag = uuid.uuid4().hex[:8]
-    specs: dict[str, tuple[KernelRef, RunSpec]] = {}
-    attempts: dict[str, int] = {}
+    pending: dict[str, tuple[KernelRef, RunSpec, int]] = {}
 
     def submit(ref: KernelRef, spec: RunSpec, attempt: int) -> Any:
         key = f"symprop-sweep-{tag}-{'-'.join(spec.key)}-a{attempt}"
-        specs[key] = (ref, spec)
-        attempts[key] = attempt
+        pending[key] = (ref, spec, attempt)
         return client.submit(run_training, ref, spec, data, key=key, retries=retries,
                              pure=False)
 
-    futures = [submit(refs[_net_key(variant)], spec, 0) for _, variant, spec in todo]
+    queue = as_completed([submit(refs[_net_key(variant)], spec, 0)
+                          for _, variant, spec in todo])
     failed: list[dict[str, Any]] = []
-    bar = tqdm(total=total, initial=resumed, unit="run", desc="sweep", disable=not progress,
-               dynamic_ncols=True)
-    best = min((r["loss"] for r in done.values() if not math.isnan(r["loss"])),
-               default=math.inf)
-    queue = as_completed(futures)
-    del futures
-    try:
-        for future in queue:
-            ref, spec = specs.pop(future.key)
-            attempt = attempts.pop(future.key)
-            if future.status == "finished":
-                row = _row(future.result(), spec, names)
-                future.release()
-                if spec.key in done:      # a duplicate can never be written twice
-                    continue
-                done[spec.key] = row
-                if results_file is not None:
-                    results_file.append(row)
-                if row.get("compiled"):
-                    compiles[row["worker"]] = compiles.get(row["worker"], 0) + 1
-                if not math.isnan(row["loss"]):
-                    best = min(best, row["loss"])
-                bar.update(1)
-                bar.set_postfix(best_loss=f"{best:.4g}", refresh=False)
-                if on_result is not None:
-                    on_result(row)
-                continue
-            error = _describe(future)
+    for future in queue:
+        ref, spec, attempt = pending.pop(future.key)
+        if future.status == "finished":
+            result = future.result()
             future.release()
-            if attempt < retries and _retryable(error):
-                # the scheduler gave up on it (KilledWorker) or its data went missing
-                if not _alive(data):
-                    data = client.scatter(payload, broadcast=True)
-                log.warning("run %s: %s; resubmitting", spec.key, error)
-                queue.add(submit(ref, spec, attempt + 1))
-                continue
-            failed.append({"key": spec.key, "point": dict(spec.point), "seed": spec.seed,
-                           "error": error})
-            bar.write(f"symprop sweep: run {' '.join(spec.key)} failed: {error}")
-    finally:
-        bar.close()
+            collector.accept(result, spec)
+            continue
+        error = _describe(future)
+        future.release()
+        if attempt < retries and _retryable(error):
+            # the scheduler gave up on it (KilledWorker) or its data went missing
+            if data.status != "finished":
+                data = client.scatter(payload, broadcast=True)
+            log.warning("run %s: %s; resubmitting", spec.key, error)
+            queue.add(submit(ref, spec, attempt + 1))
+            continue
+        failed.append(collector.failed(spec, error))
     return failed
 
 
@@ -421,10 +454,6 @@ def _describe(future: Any) -> str:
 def _retryable(error: str) -> bool:
     return error.startswith(("KilledWorker", "cancelled", "CancelledError",
                              "FutureCancelledError"))
-
-
-def _alive(future: Any) -> bool:
-    return future.status == "finished"
 
 
 def _row(result: Mapping[str, Any], spec: RunSpec, names: Sequence[str]) -> dict[str, Any]:

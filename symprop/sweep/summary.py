@@ -47,6 +47,10 @@ def _mean_std(values: Sequence[float]) -> tuple[float, float]:
     return float(a.mean()), float(a.std(ddof=1)) if a.size > 1 else 0.0
 
 
+def _ok(row: Mapping[str, Any]) -> bool:
+    return row.get("status", "ok") == "ok"
+
+
 def aggregate(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> list[PointStats]:
     """Group ``rows`` by grid point; best (lowest mean final loss) first, NaN last."""
     groups: dict[tuple, list[Mapping[str, Any]]] = {}
@@ -55,11 +59,14 @@ def aggregate(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> list[P
         groups.setdefault(key, []).append(row)
     stats = []
     for key, group in groups.items():
-        losses = [float(r["loss"]) for r in group]
-        accs = [float(r["accuracy"]) for r in group if r.get("accuracy") is not None]
+        # a diverged run's loss is from before it diverged: it says nothing about the point
+        ok = [r for r in group if _ok(r)]
+        losses = [float(r["loss"]) for r in ok]
+        accs = [float(r["accuracy"]) for r in ok if r.get("accuracy") is not None]
         loss_mean, loss_std = _mean_std(losses)
-        acc_mean, acc_std = _mean_std(accs) if accs else (None, None)
-        diverged = sum(1 for r in group if r.get("status", "ok") != "ok")
+        has_acc = any(r.get("accuracy") is not None for r in group)
+        acc_mean, acc_std = _mean_std(accs) if has_acc else (None, None)
+        diverged = len(group) - len(ok)
         stats.append(PointStats(key, len(group), loss_mean, loss_std, acc_mean, acc_std,
                                 diverged))
     stats.sort(key=lambda s: (math.isnan(s.loss_mean), s.loss_mean))
@@ -82,10 +89,11 @@ def table(rows: Sequence[Mapping[str, Any]], names: Sequence[str], top: int = 10
     lines = []
     for rank, s in enumerate(stats[:top], start=1):
         runs = f"{s.runs}" + (f" ({s.diverged} diverged)" if s.diverged else "")
+        gone = s.diverged == s.runs
         cells = [str(rank), *(format_value(v) for _, v in s.point), runs,
-                 _pm(s.loss_mean, s.loss_std)]
+                 "diverged" if gone else _pm(s.loss_mean, s.loss_std)]
         if has_acc:
-            cells.append(_pm(s.accuracy_mean, s.accuracy_std))
+            cells.append("-" if gone else _pm(s.accuracy_mean, s.accuracy_std))
         lines.append(cells)
     widths = [max(len(c) for c in col) for col in zip(header, *lines, strict=True)]
     out = ["  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)).rstrip(),
@@ -105,10 +113,13 @@ def plot(rows: Sequence[Mapping[str, Any]], grid: Mapping[str, Sequence[Any]],
          path: str | os.PathLike[str], title: str | None = None) -> Path:
     """Final loss (and accuracy) against each grid parameter, mean ± std over seeds.
 
+    Diverged runs are left out (their points show fewer seeds, or none).
+
     One panel per parameter; a line per combination of the other parameters when there are at
     most six of them, else one line averaged over them. Written atomically as PNG.
     """
     names = list(grid)
+    rows = [r for r in rows if _ok(r)]          # diverged runs have no final loss to show
     has_acc = any(r.get("accuracy") is not None for r in rows)
     metrics = ["loss", *(["accuracy"] if has_acc else [])]
     panels = names or ["seed"]

@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,8 @@ def kernel_ref(network: Network, dtype: str = "float64") -> KernelRef:
 
 # -- per worker process -------------------------------------------------------------------------
 _MODULES: dict[str, Any] = {}     # digest -> (module, path), compiled, for this process's life
-STATS: dict[str, Any] = {"compiles": 0, "compile_s": 0.0, "runs": 0}
+_LOAD_LOCK = threading.Lock()     # a worker with several threads compiles a module once
+STATS: dict[str, Any] = {"compiles": 0, "disk_loads": 0, "compile_s": 0.0, "runs": 0}
 
 
 def limit_threads() -> None:
@@ -125,32 +127,42 @@ def cache_dir() -> Path:
     return user_cache() / "sweep" / ("worker-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", name))
 
 
-def load_kernels(ref: KernelRef) -> tuple[Any, bool, float]:
-    """``ref``'s kernels in this process: (kernels, compiled by this call?, seconds it took).
+@dataclass(frozen=True)
+class Loaded:
+    """Kernels as a task gets them, and what getting them cost in this worker."""
+
+    kernels: Any
+    first: bool          # this task loaded the module into this worker process
+    from_disk: bool      # ... from numba's disk cache, rather than compiling it
+    seconds: float       # writing, importing and compiling (or loading) it
+
+
+def load_kernels(ref: KernelRef) -> Loaded:
+    """``ref``'s kernels in this process, from memory, numba's disk cache or compiled now.
 
     The first call for a module writes it (unless the same text is already there: rewriting
-    would change its time stamp and void numba's disk cache), imports it and compiles every
-    function, or loads the machine code from numba's cache; later calls reuse it.
+    would change its time stamp and void numba's disk cache), imports it and compiles what a
+    run calls, or loads that machine code from numba's cache; later calls reuse it.
     """
     from ..runtime.kernels import Kernels
 
-    seconds, compiled = 0.0, False
-    entry = _MODULES.get(ref.digest)
-    if entry is None:
-        if digest_of(ref.source) != ref.digest:
-            raise ValueError(f"kernel source does not match its hash {ref.digest[:12]}")
-        t0 = time.perf_counter()
-        module, path = import_source(ref.source, ref.digest, cache_dir())
-        kernels = Kernels(ref.network, module, path, ref.dtype, ref.shape, False)
-        warm(kernels)
-        seconds = time.perf_counter() - t0
-        entry = _MODULES[ref.digest] = (module, path)
-        compiled = True
-        STATS["compiles"] += 1
-        STATS["compile_s"] += seconds
+    with _LOAD_LOCK:
+        entry = _MODULES.get(ref.digest)
+        first, from_disk, seconds = entry is None, False, 0.0
+        if entry is None:
+            if digest_of(ref.source) != ref.digest:
+                raise ValueError(f"kernel source does not match its hash {ref.digest[:12]}")
+            t0 = time.perf_counter()
+            module, path, from_disk = import_source(ref.source, ref.digest, cache_dir())
+            warm(Kernels(ref.network, module, path, ref.dtype, ref.shape, False))
+            seconds = time.perf_counter() - t0
+            entry = _MODULES[ref.digest] = (module, path)
+            STATS["disk_loads" if from_disk else "compiles"] += 1
+            STATS["compile_s"] += seconds
     module, path = entry
-    # a module may serve several networks (loop kernels take their sizes at run time)
-    return Kernels(ref.network, module, path, ref.dtype, ref.shape, False), compiled, seconds
+    # one module may serve several networks (loop kernels take their sizes at run time)
+    kernels = Kernels(ref.network, module, path, ref.dtype, ref.shape, False)
+    return Loaded(kernels, first, from_disk, seconds)
 
 
 def warm(kernels: Any) -> None:
@@ -171,8 +183,12 @@ def warm(kernels: Any) -> None:
     kernels.train(params, X, Y, epochs=1, batch_size=1, learning_rate=0.0)
 
 
-def import_source(source: str, digest: str, directory: Path) -> tuple[ModuleType, Path]:
-    """Write ``source`` as a real file in ``directory`` (if not there yet) and import it."""
+def import_source(source: str, digest: str, directory: Path
+                  ) -> tuple[ModuleType, Path, bool]:
+    """Write ``source`` as a real file in ``directory`` (if not there yet) and import it.
+
+    Returns (module, path, whether numba's disk cache already holds compiled functions of it).
+    """
     from ..codegen.cache import import_file, module_names
 
     path, name = module_names(digest, directory)
@@ -182,23 +198,27 @@ def import_source(source: str, digest: str, directory: Path) -> tuple[ModuleType
         same = False
     if not same:
         write_atomic(path, source)
-    return import_file(path, name), path
+    cached = same and any((path.parent / "__pycache__").glob(f"{path.stem}.*.nbi"))
+    return import_file(path, name), path, cached
 
 
 def run_training(ref: KernelRef, run: RunSpec, data: Dataset) -> dict[str, Any]:
     """Train ``ref``'s network on ``data`` from ``init_params(seed)``, as ``symprop train``."""
     from ..runtime.train import Settings, fit
 
+    t0 = time.perf_counter()
     limit_threads()
-    kernels, compiled, compile_s = load_kernels(ref)
+    loaded = load_kernels(ref)
     settings = Settings(epochs=run.epochs, batch_size=run.batch_size,
                         learning_rate=run.learning_rate, momentum=run.momentum,
                         shuffle=run.shuffle, seed=run.seed, dtype=ref.dtype)
-    result = fit(ref.network, data, settings, kernels=kernels)
+    result = fit(ref.network, data, settings, kernels=loaded.kernels)
     STATS["runs"] += 1
     return {"loss": _float(result.loss), "accuracy": _float(result.accuracy),
             "epochs": len(result.history.get("loss", [])), "train_s": result.train_s,
-            "compile_s": compile_s, "compiled": compiled, "worker": worker_name(),
+            "wall_s": time.perf_counter() - t0, "compile_s": loaded.seconds,
+            "compiled": loaded.first and not loaded.from_disk,
+            "from_disk": loaded.first and loaded.from_disk, "worker": worker_name(),
             "status": "ok" if result.stopped is None else "diverged"}
 
 

@@ -1,0 +1,101 @@
+"""exp, expm1 and tanh in plain arithmetic, generated from SymPy, for loops LLVM can vectorise.
+
+numba turns ``math.exp``/``math.tanh`` into scalar calls to the C math library: a loop that
+calls them cannot use SIMD registers. These helpers use only + − × ÷, comparisons and
+``np.floor``, so LLVM vectorises the loops that call them (they are inlined into the loop):
+
+    exp(x) = 2^n · e^r,   n = round(x / ln 2),   r = x − n·ln2_hi − n·ln2_lo,   |r| ≤ ln2/2
+
+with e^r − 1 a polynomial whose coefficients are SymPy's Taylor series (degree 13 in float64,
+7 in float32: the truncation error is below the dtype's rounding), ln 2 split in two so that
+n·ln2_hi is exact, and 2^n a product of exact powers of two chosen by comparisons (no bit
+casts, which numba cannot vectorise). The argument is clamped first, so the result stays finite;
+on the clamped range the error is about one ulp (tested against mpmath).
+tanh(x) = −u / (2 + u) with u = expm1(−2|x|): no cancellation near 0, exactly ±1 far out.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sympy as sp
+
+from .printer import KernelPrinter
+
+# per dtype: polynomial degree, exp's clamp range, bits of |n|, and how many leading bits of
+# ln 2 go into ln2_hi (n·ln2_hi must be exact for every n in range)
+_SETTINGS = {
+    "float64": {"degree": 13, "lo": -745.0, "hi": 709.0, "bits": 11, "hi_bits": 32},
+    "float32": {"degree": 7, "lo": -103.0, "hi": 88.0, "bits": 8, "hi_bits": 12},
+}
+TANH_CLAMP = {"float64": 20.0, "float32": 10.0}    # |x| beyond which tanh(x) rounds to ±1
+
+
+@cache
+def helpers_source(dtype: str, decorator: str) -> str:
+    """The module-level helper functions ``_exp``, ``_expm1``, ``_tanh`` for ``dtype``."""
+    s = _SETTINGS[dtype]
+    p = KernelPrinter({"dtype": dtype})
+    lit = p.literal
+    r = sp.Symbol("r")
+    series = sp.series(sp.exp(r) - 1, r, 0, s["degree"] + 1).removeO()
+    coeffs = [series.coeff(r, k) for k in range(1, s["degree"] + 1)]
+    horner = lit(float(coeffs[-1]))
+    for c in reversed(coeffs[:-1]):
+        horner = f"({horner})*r + {lit(float(c))}"
+    ln2 = sp.log(2).evalf(50)
+    ln2_hi = sp.Float(sp.floor(ln2 * 2 ** s["hi_bits"]) / 2 ** s["hi_bits"], 50)
+    ln2_lo = ln2 - ln2_hi
+    log2e = 1 / ln2
+    inline = decorator
+
+    n_max = int(s["hi"] * float(log2e)) + 1        # the largest n that _reduce can produce
+
+    def pow2(name: str, bits: int, negative_only: bool) -> list[str]:
+        lines = [inline, f"def {name}(n):",
+                 f'    """2**n for a whole number n with |n| < 2**{bits}, as a product of exact'
+                 ' powers of two."""',
+                 "    m = abs(n)", f"    s = {lit(1)}"]
+        for i in range(bits - 1, -1, -1):
+            b = float(2 ** i)
+            down = lit(2.0 ** -(2 ** i))
+            lines.append(f"    t = m >= {lit(b)}")
+            lines.append(f"    m = m - {lit(b)} if t else m")
+            if negative_only:
+                lines.append(f"    s = s*{down} if t else s")
+            else:
+                # 2**(2**i) beyond the largest n is never chosen (and would overflow)
+                up = lit(2.0 ** (2 ** i)) if 2 ** i <= n_max else lit(1)
+                lines.append(f"    s = s*({up} if n > {lit(0)} else {down}) if t else s")
+        lines.append("    return s")
+        return lines
+
+    def reduced(name: str, pow2_name: str, lo: float, hi: float) -> list[str]:
+        return [
+            inline, f"def {name}(x):",
+            '    """(e^r − 1, 2^n) with x = n ln 2 + r, |r| <= ln2/2 (x clamped first)."""',
+            f"    x = min(max(x, {lit(lo)}), {lit(hi)})",
+            f"    n = np.floor(x*{lit(float(log2e))} + {lit(0.5)})",
+            f"    r = (x - n*{lit(float(ln2_hi))}) - n*{lit(float(ln2_lo))}",
+            f"    return ({horner})*r, {pow2_name}(n)",
+        ]
+
+    clamp = TANH_CLAMP[dtype]
+    tanh_bits = len(bin(int(2 * clamp / float(sp.log(2)) + 1))) - 2
+    lines = [
+        *pow2("_pow2", s["bits"], False), "", "",
+        *pow2("_pow2_neg", tanh_bits, True), "", "",
+        *reduced("_reduce", "_pow2", s["lo"], s["hi"]), "", "",
+        *reduced("_reduce_neg", "_pow2_neg", -2 * clamp, 0.0), "", "",
+        inline, "def _exp(x):", '    """exp(x), vectorisable (see _reduce)."""',
+        "    q, s = _reduce(x)", "    return q*s + s", "", "",
+        inline, "def _expm1(x):", '    """exp(x) - 1, vectorisable, exact near 0."""',
+        "    q, s = _reduce(x)", f"    return q*s + (s - {lit(1)})", "", "",
+        inline, "def _tanh(x):",
+        '    """tanh(x) = -u/(2 + u) with u = expm1(-2|x|), vectorisable."""',
+        f"    q, s = _reduce_neg({lit(-2)}*abs(x))",
+        f"    u = q*s + (s - {lit(1)})",
+        f"    t = abs(u)/({lit(2)} + u)",
+        f"    return t if x >= {lit(0)} else -t",
+    ]
+    return "\n".join(lines) + "\n"
