@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# generated kernels of the test session go to a private cache, never the user's
+if "SYMPROP_CACHE_DIR" not in os.environ:
+    os.environ["SYMPROP_CACHE_DIR"] = tempfile.mkdtemp(prefix="symprop-test-cache-")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
