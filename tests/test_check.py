@@ -329,3 +329,16 @@ def test_transposed_weights_in_the_backward_sum():
     assert (r.verdict, r.mistake) == ("wrong", "transposed-weights"), \
         render(r.explanation, network)
     assert "backward sum" in r.mistake_detail
+
+
+def test_decimal_replay_evaluates_any_sympy_function():
+    """A rule-table row may use a function with no Decimal form of its own (atan, erf)."""
+    from decimal import Decimal
+
+    from symprop.check.numeric import compile_expr
+
+    x = sp.Symbol("x")
+    for expr in (sp.atan(x) + x**2, sp.erf(x) * sp.exp(x), sp.Piecewise((1, x >= 0), (0, True))):
+        got = compile_expr(expr)(lambda key: Decimal("0.3"))
+        want = sp.N(expr.subs(x, sp.Rational(3, 10)), 50)
+        assert abs(got - Decimal(str(want))) < Decimal("1e-45"), expr

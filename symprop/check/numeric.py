@@ -51,7 +51,8 @@ def compile_expr(expr: sp.Expr, leaf: Callable[[sp.Expr], object] = lambda s: s)
     """Compile ``expr`` into ``f(env) -> Decimal``.
 
     Each leaf (Symbol, Indexed) is turned into a key by ``leaf`` once, here; at run time the
-    closure asks ``env(key)`` for its value.
+    closure asks ``env(key)`` for its value. Functions without a Decimal form of their own (a
+    rule-table row using, say, ``atan``) are evaluated by SymPy at the working precision.
     """
     expr = sp.sympify(expr)
     if expr.is_Number:
@@ -61,23 +62,17 @@ def compile_expr(expr: sp.Expr, leaf: Callable[[sp.Expr], object] = lambda s: s)
         key = leaf(expr)
         return lambda env: env(key)
     if isinstance(expr, sp.Piecewise):
-        args = []
-    else:
-        args = [compile_expr(a, leaf) for a in expr.args]
-    if isinstance(expr, sp.Add):
-        def add(env):
-            total = ZERO
+        return _compile_piecewise(expr, leaf)
+    args = [compile_expr(a, leaf) for a in expr.args]
+    if isinstance(expr, sp.Add | sp.Mul):
+        op, start = (CTX.add, ZERO) if isinstance(expr, sp.Add) else (CTX.multiply, ONE)
+
+        def fold(env):
+            total = start
             for f in args:
-                total = CTX.add(total, f(env))
+                total = op(total, f(env))
             return total
-        return add
-    if isinstance(expr, sp.Mul):
-        def mul(env):
-            total = ONE
-            for f in args:
-                total = CTX.multiply(total, f(env))
-            return total
-        return mul
+        return fold
     if isinstance(expr, sp.Pow):
         base, exponent = args
         return lambda env: _power(base(env), exponent(env))
@@ -91,26 +86,31 @@ def compile_expr(expr: sp.Expr, leaf: Callable[[sp.Expr], object] = lambda s: s)
         return lambda env: pick(f(env) for f in args)
     if isinstance(expr, sp.Heaviside):
         a = args[0]
-        at0 = args[1] if len(args) > 1 else (lambda env: Decimal("0.5"))
+        at0 = args[1] if len(args) > 1 else (lambda env: Decimal("0.5"))   # SymPy's H(0)
+
         def heaviside(env):
             v = a(env)
             return ONE if v > 0 else ZERO if v < 0 else at0(env)
         return heaviside
-    if isinstance(expr, sp.Piecewise):
-        branches = []
-        for value, cond in expr.args:
-            if cond is sp.true:
-                branches.append((compile_expr(value, leaf), None))
-            else:
-                branches.append((compile_expr(value, leaf), (
-                    type(cond), compile_expr(cond.lhs, leaf), compile_expr(cond.rhs, leaf))))
-        def piecewise(env):
-            for value, cond in branches:
-                if cond is None or _compare(cond[0], cond[1](env), cond[2](env)):
-                    return value(env)
-            raise ValueError("no branch of a Piecewise applies")
-        return piecewise
-    raise NotImplementedError(f"cannot evaluate {expr} numerically")
+    if isinstance(expr, sp.Function):
+        func = expr.func
+        return lambda env: to_decimal(func(*(sp.Float(str(f(env)), 55) for f in args)))
+    raise ValueError(f"cannot evaluate {expr} numerically")
+
+
+def _compile_piecewise(expr: sp.Piecewise, leaf: Callable[[sp.Expr], object]) -> Compiled:
+    branches = []
+    for value, cond in expr.args:
+        test = None if cond is sp.true else (
+            type(cond), compile_expr(cond.lhs, leaf), compile_expr(cond.rhs, leaf))
+        branches.append((compile_expr(value, leaf), test))
+
+    def piecewise(env):
+        for value, test in branches:
+            if test is None or _compare(test[0], test[1](env), test[2](env)):
+                return value(env)
+        raise ValueError("no branch of a Piecewise applies")
+    return piecewise
 
 
 # -- rounding ---------------------------------------------------------------------------------
