@@ -22,6 +22,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 from ..derive.chain import Chain, SumOver, Terms
+from .plain import lecture_terms
 
 EXTRA_NOTATION: dict[str, str] = {"g": "g", "T": "T", "phi": r"\varphi", "yhat": r"\hat{y}"}
 _BASE = re.compile(r"^(out|net|delta|w|b)(\d+)$")
@@ -108,21 +109,10 @@ class LecturePrinter(LatexPrinter):
 
     # -- order -------------------------------------------------------------------------------
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
-        terms = list(expr.as_ordered_terms())
-        # positive terms first: y_k − d_k, 1 − y_k (SymPy would write −d_k + y_k)
-        terms = [t for t in terms if not t.could_extract_minus_sign()] + \
-            [t for t in terms if t.could_extract_minus_sign()]
         tex = ""
-        for i, term in enumerate(terms):
-            if term.could_extract_minus_sign():
-                tex += " - " if i else "-"
-                term = -term
-            elif i:
-                tex += " + "
+        for sign, term in lecture_terms(expr):
             term_tex = self._print(term)
-            if term.is_Add:
-                term_tex = paren(term_tex)
-            tex += term_tex
+            tex += sign + (paren(term_tex) if term.is_Add else term_tex)
         return tex
 
     def _print_Mul(self, expr: sp.Mul) -> str:

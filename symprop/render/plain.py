@@ -17,6 +17,21 @@ from ..derive.chain import Chain, SumOver, Terms
 _BASE = re.compile(r"^(out|net|delta|w|b)(\d+)$")
 
 
+def lecture_terms(expr: sp.Add) -> list[tuple[str, sp.Expr]]:
+    """A sum's terms, positive ones first (y − d, 1 − y; SymPy would write −d + y), each with
+    the sign text that goes before it and the term without its minus sign."""
+    terms = list(expr.as_ordered_terms())
+    terms = [t for t in terms if not t.could_extract_minus_sign()] + \
+        [t for t in terms if t.could_extract_minus_sign()]
+    signed = []
+    for i, term in enumerate(terms):
+        if term.could_extract_minus_sign():
+            signed.append((" - " if i else "-", -term))
+        else:
+            signed.append((" + " if i else "", term))
+    return signed
+
+
 class PlainPrinter(StrPrinter):
     """SymPy's str printer with address names and the lecture's factor order."""
 
@@ -38,18 +53,10 @@ class PlainPrinter(StrPrinter):
         return expr.name[:-1] + "'" if expr.name.endswith("_") else expr.name
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
-        terms = list(expr.as_ordered_terms())
-        terms = [t for t in terms if not t.could_extract_minus_sign()] + \
-            [t for t in terms if t.could_extract_minus_sign()]
         out = ""
-        for i, term in enumerate(terms):
-            if term.could_extract_minus_sign():
-                out += " - " if i else "-"
-                term = -term
-            elif i:
-                out += " + "
+        for sign, term in lecture_terms(expr):
             text = self._print(term)
-            out += f"({text})" if term.is_Add else text
+            out += sign + (f"({text})" if term.is_Add else text)
         return out
 
     def _print_Mul(self, expr: sp.Mul) -> str:
