@@ -8,8 +8,8 @@ leaves no partial file, and returns the path.  Figures are built with
 
 from __future__ import annotations
 
+import io
 import os
-import secrets
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -25,6 +25,7 @@ from matplotlib.colors import LinearSegmentedColormap, ListedColormap  # noqa: E
 from matplotlib.figure import Figure  # noqa: E402
 
 from ..errors import SpecError  # noqa: E402
+from ..io import write_atomic  # noqa: E402
 
 #: The Playground's colours: orange for negative / class 0, blue for positive / class 1.
 ORANGE, BLUE, GREY = "#f59322", "#0877bd", "#e8eaeb"
@@ -40,22 +41,10 @@ Line = tuple[float, float, float]
 
 def _save(fig: Figure, path: str | os.PathLike[str]) -> Path:
     """Write ``fig`` to ``path`` as PNG via a temporary file and ``os.replace``."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # os.open with mode 0o666 honours the umask (mkstemp would leave the PNG at 0600).
-    tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=DPI)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return target
+    # render in memory first: a failing savefig leaves no file and keeps an older one
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return write_atomic(path, buffer.getvalue())
 
 
 def _figure() -> tuple[Figure, Axes]:
