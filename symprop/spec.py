@@ -10,13 +10,14 @@ import math
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import sympy as sp
+from typing import TYPE_CHECKING, Any
 
 from .addresses import parse as parse_address
-from .derive.rules import ACTIVATIONS, LOSSES
 from .errors import SpecError
+from .units import activation_names, activation_traits, loss_names
+
+if TYPE_CHECKING:
+    import sympy as sp
 
 NOTATION_DEFAULTS: dict[str, Any] = {
     "x": "x", "h": "h", "y": "y", "d": "d", "net": r"\mathrm{net}", "f": "f", "eta": r"\eta",
@@ -44,7 +45,7 @@ class Example:
 
     input: tuple[sp.Rational, ...]
     target: tuple[sp.Rational, ...]
-    learning_rate: sp.Rational = sp.Integer(1)
+    learning_rate: sp.Rational | int = 1
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Network:
     claims: dict[str, str] = field(default_factory=dict)
     formulas: dict[str, str] = field(default_factory=dict)
     name: str = "network"
-    relu_at_zero: sp.Rational = sp.Integer(0)
+    relu_at_zero: sp.Rational | int = 0     # f'(0) of ReLU; SymPy is imported only when needed
     source: str | None = None
 
     def __post_init__(self) -> None:
@@ -84,15 +85,15 @@ class Network:
             if not isinstance(layer, Dense):
                 raise SpecError("not a layer", file=where, key=f"network.layers[{i + 1}]",
                                 expected="symprop.Dense(...)", got=layer)
-            if ACTIVATIONS[layer.activation].layerwise and i != len(layers) - 1:
+            if activation_traits(layer.activation).layerwise and i != len(layers) - 1:
                 raise SpecError("softmax only as the last layer", file=where,
                                 key=f"network.layers[{i + 1}].activation",
                                 expected="softmax on the output layer only")
         object.__setattr__(self, "layers", layers)
-        if self.loss not in LOSSES:
+        if self.loss not in loss_names():
             raise SpecError("unknown loss", file=where, key="network.loss",
-                            expected="one of " + ", ".join(LOSSES), got=self.loss)
-        smooth = [ACTIVATIONS[layer.activation].differentiable for layer in layers]
+                            expected="one of " + ", ".join(loss_names()), got=self.loss)
+        smooth = [activation_traits(layer.activation).differentiable for layer in layers]
         if not all(smooth) and any(smooth):
             raise SpecError("threshold units cannot be mixed with differentiable layers",
                             file=where, key="network.layers",
@@ -127,7 +128,7 @@ class Network:
 
     @property
     def is_perceptron(self) -> bool:
-        return not ACTIVATIONS[self.layers[0].activation].differentiable
+        return not activation_traits(self.layers[0].activation).differentiable
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
         shapes: dict[str, tuple[int, ...]] = {}
@@ -194,9 +195,9 @@ def _check_layer(layer: Dense, key: str, where: str | None) -> None:
     if not (isinstance(units, int) and not isinstance(units, bool) and units >= 1):
         raise SpecError("bad unit count", file=where, key=f"{key}.units",
                         expected="a positive integer", got=layer.units)
-    if layer.activation not in ACTIVATIONS:
+    if activation_traits(layer.activation) is None:
         raise SpecError("unknown activation", file=where, key=f"{key}.activation",
-                        expected="one of " + ", ".join(ACTIVATIONS), got=layer.activation)
+                        expected="one of " + ", ".join(activation_names()), got=layer.activation)
     if not isinstance(layer.bias, bool):
         raise SpecError("bad bias flag", file=where, key=f"{key}.bias",
                         expected="true or false", got=layer.bias)
@@ -204,6 +205,8 @@ def _check_layer(layer: Dense, key: str, where: str | None) -> None:
 
 def exact(value: Any, *, file: str | None, key: str) -> sp.Rational:
     """A number as written (TOML float, int or string like "0.1" or "1/3") as an exact rational."""
+    import sympy as sp
+
     if isinstance(value, bool):
         raise SpecError("not a number", file=file, key=key, expected="a number", got=value)
     if isinstance(value, int):

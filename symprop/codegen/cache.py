@@ -58,23 +58,36 @@ def generator_fingerprint() -> str:
 
 
 def kernel_key(network, dtype: str, shape: str, fastmath: bool) -> str:
-    """The content hash naming a network's kernel module (see the module docstring)."""
-    from .. import __version__
-    from ..derive.rules import ACTIVATIONS, LOSSES, D, K, Y, Z
+    """The content hash naming a network's kernel module (see the module docstring).
 
-    def row_text(name: str) -> str:
+    Built-in activations and losses are named: their formulas are in the generator's
+    fingerprint, so a cache hit needs no SymPy. Rows registered at run time add their formulas.
+    """
+    from .. import __version__
+    from ..units import is_builtin_activation, is_builtin_loss
+
+    def activation_text(name: str) -> str:
+        if is_builtin_activation(name):
+            return name
+        from ..derive.rules import ACTIVATIONS, Z
         row = ACTIVATIONS[name]
         stable = row.stable(Z) if row.stable is not None else None
         return f"{row.definition(Z)}|{stable}|{row.layerwise}|{row.differentiable}"
+
+    def loss_text(name: str) -> str:
+        if is_builtin_loss(name):
+            return name
+        from ..derive.rules import LOSSES, D, K, Y
+        return str(LOSSES[name].term(Y, D, K))
 
     material = {
         "version": __version__,
         "generator": generator_fingerprint(),
         "name": network.name,
         "inputs": network.n_inputs,
-        "layers": [[lay.units, lay.activation, lay.bias, row_text(lay.activation)]
+        "layers": [[lay.units, lay.activation, lay.bias, activation_text(lay.activation)]
                    for lay in network.layers],
-        "loss": [network.loss, str(LOSSES[network.loss].term(Y, D, K))],
+        "loss": [network.loss, loss_text(network.loss)],
         "relu_at_zero": str(network.relu_at_zero),
         "dtype": dtype, "shape": shape, "fastmath": bool(fastmath),
     }

@@ -65,6 +65,7 @@ ACTIVATIONS: dict[str, Activation] = {
                    note="McCulloch-Pitts: 1 if net >= T else 0, with T = -b"),
     )
 }
+BUILTIN_ACTIVATION_ROWS: dict[str, Activation] = dict(ACTIVATIONS)  # symprop.units knows these
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ LOSSES: dict[str, Loss] = {
              r"E = \sum_{k} [y_k \neq d_k]", differentiable=False),
     )
 }
+BUILTIN_LOSS_ROWS: dict[str, Loss] = dict(LOSSES)   # what symprop.units knows by name
 
 
 @dataclass(frozen=True)
