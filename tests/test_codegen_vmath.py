@@ -83,5 +83,8 @@ def test_the_loop_kernels_call_them_and_the_unrolled_ones_do_not():
     unrolled = gen.generate(net, shape="unrolled").source
     assert "def _tanh(x):" in loops and "= _tanh(z)" in loops
     assert "_tanh" not in unrolled and "math.tanh(" in unrolled
-    # a Piecewise (the stable sigmoid) keeps the library exp: both branches would run
-    assert "math.exp(-z)" in loops
+    # the stable sigmoid's branches share one exp(-|z|): computed once (vectorised) before a
+    # select, never a libm call inside a branch
+    assert "_f0 = _exp(-abs(z))" in loops and "if (z >= 0.0) else (_f0*_f1)" in loops
+    assert "math.exp(" not in loops.split("def forward")[1].split("def loss")[0]
+    assert "_f2_1_0 = math.exp(-abs(net2_1))" in unrolled

@@ -193,3 +193,19 @@ def test_lecture_w3_formula_expanded(lecture):
 def test_sigmoid_value_matches_math(lecture):
     ex = worked_example(lecture)
     assert float(ex.value("out1[1]")) == pytest.approx(1 / (1 + math.exp(-0.755)), rel=1e-15)
+
+
+def test_stable_forms_equal_their_definitions_on_both_sides_of_zero():
+    """The kernels evaluate a row's ``stable`` form: it must be the same function."""
+    from symprop.derive.rules import ACTIVATIONS
+
+    pos = sp.Symbol("p", positive=True)
+    for name, row in ACTIVATIONS.items():
+        if row.stable is None:
+            continue
+        for z in (pos, -pos, sp.Integer(0)):
+            assert sp.simplify(row.stable(z) - row.definition(z)) == 0, (name, z)
+        # and it stays finite where the definition's exp would overflow
+        for z in (1000, -1000):
+            value = row.stable(sp.Float(z)).evalf()
+            assert value.is_finite and 0 <= value <= 1, (name, z)

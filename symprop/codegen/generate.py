@@ -172,9 +172,11 @@ def _unrolled_context(f: NetworkFormulas, dtype: str) -> dict:
                     lines.append(f"logp{l}_{k} = {code(zk - m - sp.log(s), dtype)}")
         else:
             for k, zk in enumerate(net_syms, start=1):
-                expr = lf.act.xreplace({Z: zk})
-                lines.append(f"out{l}_{k} = {code(expr, dtype)}")
-                ops += sp.count_ops(expr)
+                # CSE: a stable form's branches share their exp, computed once before a select
+                block = print_block([(f"out{l}_{k}", lf.act.xreplace({Z: zk}))], dtype,
+                                    TempNames(f"_f{l}_{k}_"))
+                lines.extend(block.lines())
+                ops += block.ops
         forward.append(f"# Total ops: {ops}")
         forward.extend(lines)
         forward_ops += ops
@@ -261,7 +263,9 @@ def _loops_context(f: NetworkFormulas, dtype: str) -> dict:
         if lf.layerwise:
             entry["kernel"] = code(lf.act.xreplace({Z: sp.Symbol("shifted")}), dtype, vector)
         else:
-            entry["act"] = code(lf.act, dtype, vector)
+            block = print_block([(f"A{l}[r, k]", lf.act)], dtype, TempNames("_f"),
+                                vector_math=vector)
+            entry["act_lines"] = block.lines()
         if l < depth:
             block = print_block([("delta", lf.delta)], dtype, vector_math=vector)
             entry["delta_lines"] = block.lines()

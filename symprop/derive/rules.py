@@ -42,8 +42,10 @@ def _sigmoid(z: sp.Expr) -> sp.Expr:
 
 
 def _sigmoid_stable(z: sp.Expr) -> sp.Expr:
-    # exp of a non-positive number never overflows
-    return sp.Piecewise((1 / (1 + sp.exp(-z)), z >= 0), (sp.exp(z) / (1 + sp.exp(z)), True))
+    # e = exp(-|z|) never overflows; both branches share e and 1/(1 + e), so the kernels compute
+    # them once and pick with a select instead of a branch (and the loop kernels vectorise it)
+    e = sp.exp(-sp.Abs(z))
+    return sp.Piecewise((1 / (1 + e), z >= 0), (e / (1 + e), True))
 
 
 ACTIVATIONS: dict[str, Activation] = {
