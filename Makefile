@@ -34,6 +34,7 @@ $(BENCH_VENV)/.installed: pyproject.toml benchmarks/requirements.txt
 
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python -m benchmarks.run --out reports/benchmarks.md
+	$(BENCH_VENV)/bin/python -m benchmarks.warm_start --out reports/warm-start.md
 
 bench-quick: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python -m benchmarks.run --quick --out reports/benchmarks-quick.md
