@@ -122,9 +122,13 @@ def run_peer_isolated(name: str, workload: Workload, dtype: str, quick: bool,
     return row
 
 
+def _workload(name: str, quick: bool) -> Workload:
+    return WORKLOADS[name].scaled(epochs=WORKLOADS[name].epochs_for(quick))
+
+
 def _child(args: argparse.Namespace) -> int:
     name, workload_name, dtype, out = args.child
-    w = WORKLOADS[workload_name].scaled(epochs=WORKLOADS[workload_name].epochs_for(args.quick))
+    w = _workload(workload_name, args.quick)
     X, Y = w.data()
     row = run_peer(name, w, dtype, w.init_params(), X, Y, QUICK if args.quick else FULL)
     with open(out, "wb") as f:
@@ -401,8 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         return _child(args)
     started, t_start, load_start = dt.datetime.now(), time.perf_counter(), load_average()
     timing = QUICK if args.quick else FULL
-    workloads = [WORKLOADS[n].scaled(epochs=WORKLOADS[n].epochs_for(args.quick))
-                 for n in args.only]
+    workloads = [_workload(n, args.quick) for n in args.only]
 
     def log(msg: str) -> None:
         print(f"[{time.perf_counter() - t_start:6.1f} s] {msg}", file=sys.stderr, flush=True)
@@ -416,8 +419,9 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[tuple[str, str], list[Row]] = {}
     for dtype in args.dtypes:
         for w in workloads:
-            X, Y = w.data()
-            params = w.init_params()
+            if args.same_process:
+                X, Y = w.data()
+                params = w.init_params()
             rows = []
             for name in args.peers:
                 row = (run_peer(name, w, dtype, params, X, Y, timing) if args.same_process else

@@ -24,6 +24,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from .peers.symprop_peer import network_spec
 from .workloads import WORKLOADS
 
 ORDER = ("W1", "W2", "W3", "W4")
@@ -75,13 +76,6 @@ SESSION = textwrap.dedent("""
 """)
 
 
-def _specs() -> list[dict]:
-    return [{"inputs": WORKLOADS[n].n_in, "loss": WORKLOADS[n].loss,
-             "batch_size": WORKLOADS[n].batch_size,
-             "layers": [[la.units, la.activation, la.bias] for la in WORKLOADS[n].layers]}
-            for n in ORDER]
-
-
 def _run(code: str, args: list[str], env: dict, cwd: str) -> dict:
     proc = subprocess.run([sys.executable, "-c", code, *args], env=env, cwd=cwd,
                           capture_output=True, text=True, check=False)
@@ -97,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--out", type=Path, default=Path("reports/warm-start.md"))
     args = ap.parse_args(argv)
-    specs = json.dumps(_specs())
+    specs = json.dumps([network_spec(WORKLOADS[n]) for n in ORDER])
     repo = str(Path(__file__).resolve().parents[1])
     with tempfile.TemporaryDirectory(prefix="symprop-warm-") as cache:
         env = dict(os.environ, SYMPROP_CACHE_DIR=cache)

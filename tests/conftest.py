@@ -16,6 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
+@pytest.fixture(scope="module")
+def shared_kernel_cache(tmp_path_factory):
+    """One kernel folder for the kernel test modules: a network compiled in one is reused."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SYMPROP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def lecture_spec() -> Path:
     return EXAMPLES / "lecture_221.toml"

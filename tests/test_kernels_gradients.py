@@ -58,12 +58,7 @@ LOOPS = [(name, shape) for name, shape in CASES if shape == "loops"]
 FINITE_LOOPS = [("softplus-softmax-crossentropy", "loops"), ("depth3-relu-mse-nobias", "loops")]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def kernel_cache(tmp_path_factory):
-    """One kernel cache for the whole session (the folder is shared by the kernel tests)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SYMPROP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
-        yield
+pytestmark = pytest.mark.usefixtures("shared_kernel_cache")
 
 
 @cache

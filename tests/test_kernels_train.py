@@ -22,11 +22,7 @@ NETS = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def kernel_cache(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SYMPROP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "kernels"))
-        yield
+pytestmark = pytest.mark.usefixtures("shared_kernel_cache")
 
 
 @cache

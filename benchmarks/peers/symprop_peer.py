@@ -47,7 +47,7 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
 
 
-def _spec(workload: Workload) -> dict[str, Any]:
+def network_spec(workload: Workload) -> dict[str, Any]:
     return {"inputs": workload.n_in, "loss": workload.loss, "batch_size": workload.batch_size,
             "layers": [[la.units, la.activation, la.bias] for la in workload.layers]}
 
@@ -99,7 +99,7 @@ def _run_child(workload: Workload, dtype: str, cache_dir: str) -> dict[str, Any]
     env = dict(os.environ, SYMPROP_CACHE_DIR=cache_dir)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), str(_REPO)) if p)
     cmd = [sys.executable, "-m", "benchmarks.peers.symprop_peer", "--child",
-           json.dumps(_spec(workload)), dtype]
+           json.dumps(network_spec(workload)), dtype]
     try:
         proc = subprocess.run(cmd, cwd=cache_dir, env=env, capture_output=True, text=True,
                               timeout=CHILD_TIMEOUT_S)
@@ -117,7 +117,7 @@ def train(workload: Workload, dtype: str, params: dict[str, np.ndarray], X: np.n
           Y: np.ndarray, *, timing: Timing = FULL) -> Result:
     try:
         import symprop
-        _network(symprop, _spec(workload))
+        _network(symprop, network_spec(workload))
     except _NOT_YET as exc:
         raise PeerUnavailable(f"unavailable: {_reason(exc)}") from None
 
@@ -148,7 +148,7 @@ def train(workload: Workload, dtype: str, params: dict[str, np.ndarray], X: np.n
 def _train_here(symprop, workload, dtype, params, X, Y, timing, extra) -> Result:
     try:
         t0 = time.perf_counter()
-        kernels = _network(symprop, _spec(workload)).compile(dtype=dtype)
+        kernels = _network(symprop, network_spec(workload)).compile(dtype=dtype)
         extra["in_process_compile_s"] = time.perf_counter() - t0
         train_fn = kernels.train
     except _NOT_YET as exc:

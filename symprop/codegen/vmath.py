@@ -70,7 +70,7 @@ def helpers_source(dtype: str, decorator: str) -> str:
         lines.append("    return s")
         return lines
 
-    def reduced(x: str, lo: float | None, hi: float | None, pow2_name: str) -> list[str]:
+    def reduced(x: str, lo: float, hi: float | None, pow2_name: str) -> list[str]:
         """Lines setting q = e^r - 1 and s = 2^n for v = n ln 2 + r, v = x clamped."""
         clamp = ([f"    v = min(max({x}, {lit(lo)}), {lit(hi)})"] if hi is not None
                  else [f"    v = max({x}, {lit(lo)})"])
@@ -109,12 +109,15 @@ def _estrin(coeffs: list[str]) -> tuple[list[str], str]:
 
     r·q(r) with q(r) = c1 + c2 r + …, and q's terms combined in pairs, the pairs in pairs…
     """
-    terms, power, lines = list(coeffs), "r", []
+    terms, exponent, lines = list(coeffs), 1, []
+
+    def power(n: int) -> str:
+        return "r" if n == 1 else f"r{n}"
+
     while len(terms) > 1:
-        terms = [f"({terms[i]} + {terms[i + 1]}*{power})" if i + 1 < len(terms) else terms[i]
-                 for i in range(0, len(terms), 2)]
+        terms = [f"({terms[i]} + {terms[i + 1]}*{power(exponent)})" if i + 1 < len(terms)
+                 else terms[i] for i in range(0, len(terms), 2)]
         if len(terms) > 1:
-            square = f"r{2 * int(power[1:] or 1)}"
-            lines.append(f"{square} = {power}*{power}")
-            power = square
+            lines.append(f"{power(2 * exponent)} = {power(exponent)}*{power(exponent)}")
+            exponent *= 2
     return lines, f"r*{terms[0]}"
