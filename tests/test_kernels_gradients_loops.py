@@ -18,10 +18,11 @@ from test_kernels_gradients import (
     kernels,
     point,
 )
-from test_kernels_gradients import kernel_cache as kernel_cache  # noqa: F401 (autouse fixture)
 from test_kernels_gradients import (
     test_gradients_equal_central_finite_differences as _finite_differences,
 )
+
+pytestmark = pytest.mark.usefixtures("shared_kernel_cache")
 
 
 @pytest.mark.parametrize("name,shape", LOOPS)
