@@ -5,7 +5,7 @@
                              --out reports/benchmarks.md
 
 Peers run one after another, each in a fresh Python process (``--same-process`` to keep them
-in this one; symprop's cold and warm starts are child processes of their own), with pauses; one
+in this one; symprop's cold and warm starts are child processes of their own); one
 failing peer is recorded in the table and the run goes on.
 Progress goes to stderr, the report to ``--out`` and to stdout.
 """
@@ -251,10 +251,11 @@ def render(*, argv: list[str], quick: bool, dtypes: list[str], workloads: list[W
           "same data with plain SGD (no momentum, no shuffling, last partial batch included; "
           "loss of a batch = mean over its samples). *first call* = a 1-epoch training run in "
           "a fresh state, including any tracing/JIT compilation. *samples/s* = samples × epochs / "
-          f"median of ≥{timing.min_runs} timed full runs (each after a {timing.pause_s} s "
-          "pause; the first call is the warm-up). *final loss* = mean loss over the whole "
+          f"median of ≥{timing.min_runs} timed full runs, back to back"
+          + (f" after a {timing.pause_s} s pause each" if timing.pause_s else "")
+          + " (the first call is the warm-up). *final loss* = mean loss over the whole "
           "training set, computed by NumPy in float64 from the parameters each peer returned; "
-          f"⚠ marks a relative difference from the NumPy peer above "
+          "⚠ marks a relative difference from the NumPy peer above "
           + ", ".join(f"{LOSS_TOL[d]:g} ({d})" for d in dtypes)
           + ". *% peak* = samples/s × FLOP per sample ÷ GEMM peak. *spread* = slowest timed "
           "run over the fastest, minus one. *others* = share of the machine's CPU time that "
@@ -351,21 +352,22 @@ def symprop_table(dtypes: list[str], workloads: list[Workload],
          "first `train` call on one batch (numba compiles, or loads from its cache, on first "
          "call); *import→trained* = from `import symprop` to that step done. *first train "
          "call* = the 1-epoch first call of the throughput runs, in this process after a warm "
-         "`net.compile`.", "",
-         "| workload | dtype | cold compile | cold first step | cold import→trained | "
+         "`net.compile`. *threads* = the row slices `train` splits a minibatch into "
+         "(`Kernels.threads`; chosen by symprop, one thread each).", "",
+         "| workload | dtype | threads | cold compile | cold first step | cold import→trained | "
          "warm compile | warm first step | warm import→trained | first train call |",
-         "|---|---|---|---|---|---|---|---|---|"]
+         "|---|---|---|---|---|---|---|---|---|---|"]
     for dtype in dtypes:
         for w in workloads:
             row = next(r for r in results[(dtype, w.name)] if r.peer == "symprop")
             if not row.ok:
-                L.append(f"| {w.name} | {dtype} | {row.status}: {_cell(row.message)} "
+                L.append(f"| {w.name} | {dtype} | | {row.status}: {_cell(row.message)} "
                          "| | | | | | |")
                 continue
             e = row.result.extra
             cells = [fmt_s(e.get(f"{tag}_{what}_s")) for tag in ("cold", "warm")
                      for what in ("compile", "first_step", "trained")]
-            L.append(f"| {w.name} | {dtype} | " + " | ".join(cells)
+            L.append(f"| {w.name} | {dtype} | {e.get('threads', '—')} | " + " | ".join(cells)
                      + f" | {fmt_s(row.result.first_call_s)} |")
     L.append("")
     return L

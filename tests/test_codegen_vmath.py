@@ -11,7 +11,8 @@ from numba import njit
 
 from symprop import Dense, Network
 from symprop.codegen import generate as gen
-from symprop.codegen.vmath import helpers_source
+from symprop.codegen import support
+from symprop.codegen.vmath import BIT_CASTS, helpers_source
 
 DECORATOR = '@njit(cache=False, error_model="numpy")'
 
@@ -31,6 +32,7 @@ def apply(which, x, out):
 
 def _helpers(dtype: str) -> dict:
     namespace = {"np": np, "math": math, "njit": njit}
+    namespace.update({name: getattr(support, name) for name in BIT_CASTS})
     exec(helpers_source(dtype, DECORATOR) + APPLY, namespace)  # noqa: S102 (our own code)
     return namespace
 

@@ -150,6 +150,7 @@ def _train_here(symprop, workload, dtype, params, X, Y, timing, extra) -> Result
         t0 = time.perf_counter()
         kernels = _network(symprop, network_spec(workload)).compile(dtype=dtype)
         extra["in_process_compile_s"] = time.perf_counter() - t0
+        extra["threads"] = getattr(kernels, "threads", 1)
         train_fn = kernels.train
     except _NOT_YET as exc:
         raise PeerUnavailable(f"unavailable: {_reason(exc)}") from None

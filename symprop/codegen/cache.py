@@ -57,7 +57,7 @@ def generator_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def kernel_key(network, dtype: str, shape: str, fastmath: bool) -> str:
+def kernel_key(network, dtype: str, shape: str, fastmath: bool, parts: int = 1) -> str:
     """The content hash naming a network's kernel module (see the module docstring).
 
     Built-in activations and losses are named: their formulas are in the generator's
@@ -91,6 +91,8 @@ def kernel_key(network, dtype: str, shape: str, fastmath: bool) -> str:
         "relu_at_zero": str(network.relu_at_zero),
         "dtype": dtype, "shape": shape, "fastmath": bool(fastmath),
     }
+    if parts != 1:      # serial kernels keep the names they had before threads existed
+        material["parts"] = int(parts)
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
@@ -112,13 +114,17 @@ def module_names(key: str, directory: Path) -> tuple[Path, str]:
 
 
 def load(network, dtype: str = "float64", shape: str | None = None, fastmath: bool = False,
-         directory: str | Path | None = None) -> CachedModule:
-    """The kernel module for ``network``: from this process, from the cache folder, or new."""
-    from .options import check_options
+         directory: str | Path | None = None, threads: int | None = None) -> CachedModule:
+    """The kernel module for ``network``: from this process, from the cache folder, or new.
+
+    ``threads``: the row slices a minibatch is split into (`options.choose_parts`).
+    """
+    from .options import check_options, choose_parts
 
     start = time.perf_counter()
     shape = check_options(network, dtype, shape)
-    key = kernel_key(network, dtype, shape, fastmath)
+    parts = choose_parts(network, shape, threads)
+    key = kernel_key(network, dtype, shape, fastmath, parts)
     folder = Path(directory).expanduser() if directory is not None else cache_dir()
     path, name = module_names(key, folder)
     loaded = sys.modules.get(name)
@@ -126,7 +132,7 @@ def load(network, dtype: str = "float64", shape: str | None = None, fastmath: bo
         return CachedModule(loaded, path, shape, False, time.perf_counter() - start)
     generated = False
     if not path.exists():
-        _write(network, dtype, shape, fastmath, path)
+        _write(network, dtype, shape, fastmath, parts, path)
         generated = True
     try:
         module = import_file(path, name)
@@ -134,15 +140,15 @@ def load(network, dtype: str = "float64", shape: str | None = None, fastmath: bo
         if generated:
             raise
         # a damaged file from elsewhere: write it again, once
-        _write(network, dtype, shape, fastmath, path)
+        _write(network, dtype, shape, fastmath, parts, path)
         module, generated = import_file(path, name), True
     return CachedModule(module, path, shape, generated, time.perf_counter() - start)
 
 
-def _write(network, dtype: str, shape: str, fastmath: bool, path: Path) -> None:
+def _write(network, dtype: str, shape: str, fastmath: bool, parts: int, path: Path) -> None:
     from .generate import generate
 
-    source = generate(network, dtype=dtype, shape=shape, fastmath=fastmath).source
+    source = generate(network, dtype=dtype, shape=shape, fastmath=fastmath, threads=parts).source
     write_atomic(path, source)
 
 

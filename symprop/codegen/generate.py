@@ -15,6 +15,7 @@ only through ``repr`` in comments and string constants, never as an identifier.
 from __future__ import annotations
 
 import ast
+import textwrap
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,9 +25,18 @@ import sympy as sp
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from .elementwise import LOGP, D, NetworkFormulas, Y, Z, formulas
-from .options import SHAPES, UNROLL_MAX_PARAMS, check_options, choose_shape, n_params
+from .options import (
+    MIN_PART_FLOP,
+    SHAPES,
+    UNROLL_MAX_PARAMS,
+    check_options,
+    choose_parts,
+    choose_shape,
+    flop_per_row,
+    n_params,
+)
 from .printer import KernelPrinter, TempNames, code, print_block
-from .vmath import helpers_source
+from .vmath import BIT_CASTS, helpers_source
 
 # the loop kernels evaluate exp/tanh in plain arithmetic (vmath.py) so that LLVM vectorises the
 # element-wise loops; the unrolled kernels are one dependent chain per sample: libm is faster
@@ -41,6 +51,7 @@ class GeneratedKernel:
     shape: str
     fastmath: bool
     params: tuple[str, ...]     # W1, b1, W2, … in the order the functions take them
+    parts: int = 1              # row slices per minibatch in train_epochs (threads)
 
 
 @cache
@@ -51,7 +62,15 @@ def environment() -> Environment:
                       autoescape=False)
     env.filters["lines"] = _indent_lines
     env.filters["block"] = _indent_block
+    env.globals["wrap"] = _wrap_args
     return env
+
+
+def _wrap_args(text: str, indent: int, width: int = 99) -> str:
+    """A long comma-separated argument list, broken after commas into lines of ≤ ``width``."""
+    return textwrap.fill(text, width=width, initial_indent=" " * indent,
+                         subsequent_indent=" " * indent, break_long_words=False,
+                         break_on_hyphens=False)
 
 
 def _indent_lines(lines: list[str], width: int) -> str:
@@ -65,17 +84,30 @@ def _indent_block(text: str, width: int) -> str:
 
 
 def generate(network, dtype: str = "float64", shape: str | None = None,
-             fastmath: bool = False) -> GeneratedKernel:
-    """The kernel module's source text for ``network``."""
+             fastmath: bool = False, threads: int | None = None) -> GeneratedKernel:
+    """The kernel module's source text for ``network``.
+
+    ``threads``: how many row slices of a minibatch `train_epochs` computes in parallel (loop
+    kernels only; None: `choose_parts` decides).
+    """
     shape = check_options(network, dtype, shape)
+    parts = choose_parts(network, shape, threads)
     derivation = network.derive()
     f = formulas(derivation)
     context = _common_context(f, dtype, shape, fastmath)
+    context["parts"] = parts
+    context["njit_train"] = (context["njit"][:-1] + ", parallel=True)" if parts > 1
+                             else context["njit"])
     context.update(_unrolled_context(f, dtype) if shape == "unrolled" else
                    _loops_context(f, dtype))
-    source = environment().get_template("module.py.jinja").render(**context)
+    template = environment().get_template("module.py.jinja")
+    context["support_import"] = _support_import(shape, parts, vector_math=False)
+    source = template.render(**context)
     if any(f"{name}(" in source for name in ("_exp", "_expm1", "_tanh")):
-        # the vectorisable exp/tanh are module-level helpers: put them before the kernels
+        # the vectorisable exp/tanh are module-level helpers (they need the bit casts): put
+        # them before the kernels
+        context["support_import"] = _support_import(shape, parts, vector_math=True)
+        source = template.render(**context)
         helpers = helpers_source(dtype, context["njit"])
         marker = "\n\n" + context["njit"] + "\n"
         at = source.index(marker)
@@ -84,7 +116,23 @@ def generate(network, dtype: str = "float64", shape: str | None = None,
         ast.parse(source)
     except SyntaxError as exc:   # a generator bug, never the user's: say where
         raise RuntimeError(f"generated kernel module does not parse: {exc}") from exc
-    return GeneratedKernel(source, dtype, shape, fastmath, tuple(network.param_shapes()))
+    return GeneratedKernel(source, dtype, shape, fastmath, tuple(network.param_shapes()), parts)
+
+
+def _support_import(shape: str, parts: int, vector_math: bool) -> str:
+    """The import line for the `support` helpers the module calls, and no others."""
+    names = ["shuffle_order"]
+    if shape == "loops":
+        names += ["copy_into", "matmul_nn", "matmul_nt", "matmul_tn",
+                  "sgd_step_parts" if parts > 1 else "sgd_step"]
+    if vector_math:
+        names += BIT_CASTS
+    line = "from symprop.codegen.support import " + ", ".join(sorted(names))
+    if len(line) <= 99:
+        return line
+    head = "from symprop.codegen.support import ("
+    return textwrap.fill(", ".join(sorted(names)) + ")", width=99, initial_indent=head,
+                         subsequent_indent=" " * len(head), break_long_words=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,11 +336,28 @@ def _loops_context(f: NetworkFormulas, dtype: str) -> dict:
             lines.append(f"log_norm{depth} = np.empty({rows}, dtype={dt})")
         return lines
 
-    def sliced(names: str, rows: str) -> str:
-        return ", ".join(f"{n}[:{rows}]" for n in names.split(", "))
+    # every buffer with one row per sample: net inputs, outputs, log-normalisers, deltas
+    row_buffers = [(f"{kind}{l}", network.sizes[l]) for l in range(1, depth + 1)
+                   for kind in "ZA"]
+    if f.uses_logp:
+        row_buffers.append((f"log_norm{depth}", None))
+    row_buffers += [(f"D{l}", network.sizes[l]) for l in range(1, depth + 1)]
+
+    def alloc_rows(rows: str) -> list[str]:
+        return [f"{n} = np.empty(({rows}, {w}), dtype={dt})" if w is not None else
+                f"{n} = np.empty({rows}, dtype={dt})" for n, w in row_buffers]
+
+    def row_buffer_slices(rows: str) -> str:
+        return ", ".join(f"{n}[{rows}]" for n, _ in row_buffers)
+
+    def part_grads(part: str) -> str:
+        return ", ".join(f"G{p}[{part}]" for p in network.param_shapes())
+
 
     return {
-        "alloc": alloc, "sliced": sliced,
+        "alloc": alloc, "alloc_rows": alloc_rows, "row_buffer_slices": row_buffer_slices,
+        "row_buffer_args": ", ".join(n for n, _ in row_buffers), "part_grads": part_grads,
+        "flop_per_row": flop_per_row(network), "min_part_flop": MIN_PART_FLOP,
         "layers": layers,
         "out": layers[-1],
         "sums": sums,

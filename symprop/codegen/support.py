@@ -1,15 +1,17 @@
 """The few ``@njit`` helpers every generated module shares, compiled once per process.
 
 They hold nothing network-specific: BLAS products into preallocated buffers, the shuffling
-random numbers, the SGD step and a copy. Keeping them here rather than in each generated module
-means numba compiles them once per process (and caches them on disk), not once per network —
-every numba function costs a fixed few tenths of a second to compile.
+random numbers, the SGD step, a copy, and the bit casts the vectorised exp/tanh build 2^n with.
+Keeping them here rather than in each generated module means numba compiles them once per
+process (and caches them on disk), not once per network — every numba function costs a fixed
+few tenths of a second to compile.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
 
 
 @njit(cache=True, error_model="numpy")
@@ -73,8 +75,72 @@ def sgd_step(w, g, v, lr, momentum):
 
 
 @njit(cache=True, error_model="numpy")
+def sgd_step_parts(w, G, v, lr, momentum):
+    """`sgd_step` with g = G[0] + G[1] + …, the gradients of the parts of a minibatch.
+
+    G holds the gradients of the parts of a minibatch, one per leading index (w, G, v
+    C-contiguous); they are summed in order, so the step does not depend on the thread count.
+    """
+    w1, v1 = w.reshape(w.size), v.reshape(v.size)
+    G1 = G.reshape(G.shape[0], w.size)
+    parts = G1.shape[0]
+    for i in range(w1.size):
+        g = G1[0, i]
+        for t in range(1, parts):
+            g += G1[t, i]
+        if momentum == 0:
+            w1[i] -= lr * g
+        else:
+            step = momentum * v1[i] - lr * g
+            v1[i] = step
+            w1[i] += step
+
+
+@njit(cache=True, error_model="numpy")
 def copy_into(dst, src):
     """dst[...] = src for C-contiguous arrays of one shape (``dst[:] = src`` compiles slowly)."""
     d, s = dst.reshape(dst.size), src.reshape(src.size)
     for i in range(d.size):
         d[i] = s[i]
+
+
+# -- bit casts: a float's bits as an integer and back, which numba has no function for ----------
+_BITS = {types.float64: types.int64, types.float32: types.int32}
+
+
+@intrinsic
+def float_bits(typingctx, x):
+    """The bits of a float64 (float32) as an int64 (int32): one LLVM bitcast, vectorisable."""
+    if x not in _BITS:
+        return None
+    sig = _BITS[x](x)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(signature.return_type))
+    return sig, codegen
+
+
+def _from_bits(float_type):
+    int_type = _BITS[float_type]
+
+    def typer(typingctx, bits):
+        if not isinstance(bits, types.Integer):
+            return None
+        sig = float_type(bits)
+
+        def codegen(context, builder, signature, args):
+            # numba widens integer arithmetic to 64 bits: narrow (or widen) to the float's width
+            value, width = args[0], int_type.bitwidth
+            if bits.bitwidth > width:
+                value = builder.trunc(value, context.get_value_type(int_type))
+            elif bits.bitwidth < width:
+                value = builder.sext(value, context.get_value_type(int_type))
+            return builder.bitcast(value, context.get_value_type(float_type))
+        return sig, codegen
+    return typer
+
+
+float64_from_bits = intrinsic(_from_bits(types.float64))
+float64_from_bits.__doc__ = "The float64 whose bits are the integer's low 64 bits (a bitcast)."
+float32_from_bits = intrinsic(_from_bits(types.float32))
+float32_from_bits.__doc__ = "The float32 whose bits are the integer's low 32 bits (a bitcast)."

@@ -23,8 +23,14 @@ FIRST_CHUNK_SAMPLES = 20_000  # samples × epochs in the first call, before the 
 
 
 def compile_network(network, dtype: str = "float64", shape: str | None = None,
-                    fastmath: bool = False, cache_dir: str | Path | None = None) -> Kernels:
+                    fastmath: bool = False, cache_dir: str | Path | None = None,
+                    threads: int | None = None) -> Kernels:
     """Kernels for ``network``: ``shape`` None picks ``unrolled`` for small nets, else ``loops``.
+
+    ``threads``: how many row slices of each minibatch `train` computes in parallel (loop
+    kernels only). None picks the usable CPUs for networks big enough to gain from it, else 1
+    (`symprop.codegen.options.choose_parts`). The slices' gradients are summed in a fixed
+    order: results depend on this number, never on how many threads numba actually runs.
 
     The module is generated once per network structure, dtype, shape and fastmath, and kept in
     ``cache_dir`` (default ``$SYMPROP_CACHE_DIR`` or the user cache folder). numba compiles each
@@ -32,7 +38,8 @@ def compile_network(network, dtype: str = "float64", shape: str | None = None,
     """
     from ..codegen.cache import load
 
-    cached = load(network, dtype=dtype, shape=shape, fastmath=fastmath, directory=cache_dir)
+    cached = load(network, dtype=dtype, shape=shape, fastmath=fastmath, directory=cache_dir,
+                  threads=threads)
     return Kernels(network, cached.module, cached.path, dtype, cached.shape, fastmath,
                    cached.seconds)
 
@@ -48,12 +55,15 @@ class Kernels:
         self.n_inputs, self.n_outputs = network.n_inputs, network.sizes[-1]
         self.classifier: bool = bool(module.CLASSIFIER)
         self._np_dtype = np.dtype(dtype)
+        self.threads: int = int(getattr(module, "PARTS", 1))   # row slices per minibatch
         self._load_seconds = load_seconds
         self._compile_seconds = 0.0
 
     def __repr__(self) -> str:
+        threads = f", {self.threads} threads" if self.threads > 1 else ""
         return (f"<Kernels {self.network.name!r} {self.dtype} {self.shape} "
-                f"({sum(int(np.prod(s)) for s in self.param_shapes.values())} parameters)>")
+                f"({sum(int(np.prod(s)) for s in self.param_shapes.values())} parameters"
+                f"{threads})>")
 
     # -- the module ----------------------------------------------------------------------------
     @property

@@ -69,17 +69,18 @@ def kernel_ref(network: Network, dtype: str = "float64") -> KernelRef:
     """
     from ..codegen.cache import cache_dir as user_cache
     from ..codegen.cache import kernel_key, module_names
-    from ..codegen.generate import check_options, generate
+    from ..codegen.generate import check_options, choose_parts, generate
 
     shape = check_options(network, dtype, None)
-    path, _ = module_names(kernel_key(network, dtype, shape, False), user_cache())
+    parts = choose_parts(network, shape)    # as `network.compile` would: the same module
+    path, _ = module_names(kernel_key(network, dtype, shape, False, parts), user_cache())
     try:
         source = path.read_text(encoding="utf-8")
         ast.parse(source)
     except (OSError, SyntaxError, ValueError):    # not there, or damaged: generate it
         source = ""
     if not source:
-        source = generate(network, dtype=dtype, shape=shape).source
+        source = generate(network, dtype=dtype, shape=shape, threads=parts).source
         try:
             write_atomic(path, source)
         except OSError:      # a read-only cache only costs generating again next time
