@@ -251,9 +251,11 @@ def render(*, argv: list[str], quick: bool, dtypes: list[str], workloads: list[W
           "same data with plain SGD (no momentum, no shuffling, last partial batch included; "
           "loss of a batch = mean over its samples). *first call* = a 1-epoch training run in "
           "a fresh state, including any tracing/JIT compilation. *samples/s* = samples × epochs / "
-          f"median of ≥{timing.min_runs} timed full runs, back to back"
+          f"the fastest of ≥{timing.min_runs} timed full runs, back to back"
           + (f" after a {timing.pause_s} s pause each" if timing.pause_s else "")
-          + " (the first call is the warm-up). *final loss* = mean loss over the whole "
+          + " (the first call is the warm-up; the machine shares its host, and the same code "
+          "swings by up to 30 % in phases of seconds, so the fastest run is the steadiest "
+          "figure; the median is in the last column). *final loss* = mean loss over the whole "
           "training set, computed by NumPy in float64 from the parameters each peer returned; "
           "⚠ marks a relative difference from the NumPy peer above "
           + ", ".join(f"{LOSS_TOL[d]:g} ({d})" for d in dtypes)

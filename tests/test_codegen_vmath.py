@@ -14,7 +14,7 @@ from symprop.codegen import generate as gen
 from symprop.codegen import support
 from symprop.codegen.vmath import BIT_CASTS, helpers_source
 
-DECORATOR = '@njit(cache=False, error_model="numpy")'
+DECORATOR = '@njit(cache=False, error_model="numpy", fastmath={"contract"})'   # as generated
 
 
 APPLY = """

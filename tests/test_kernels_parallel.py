@@ -48,6 +48,7 @@ def test_threads_are_chosen_where_they_pay():
     assert options.choose_parts(small, "loops") == 1          # a minibatch is too little work
     assert options.choose_parts(wide, "loops") == 1           # BLAS runs its own threads
     assert options.choose_parts(deep, "unrolled") == 1
+    assert options.choose_parts(deep, "loops", dtype="float32") == 1   # measured: no gain
     expected = (min(options.usable_cpus(), options.MAX_PARTS)
                 if options.usable_cpus() > 1 and options.fast_thread_pool() else 1)
     assert options.choose_parts(deep, "loops") == expected

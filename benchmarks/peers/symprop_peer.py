@@ -8,7 +8,7 @@ params, history = kernels.train(params, X, Y, epochs=E, batch_size=B, learning_r
                                 momentum=0.0, shuffle=False, seed=0)
 ```
 
-Measured here, besides the common protocol (first call, median throughput, final loss):
+Measured here, besides the common protocol (first call, throughput, final loss):
 - cold: a fresh Python process (numba's in-process state cannot help) with an empty
   ``SYMPROP_CACHE_DIR``; warm: a second fresh process on the same cache dir. In each,
   ``<tag>_compile_s`` = ``net.compile`` (generate or find the module), ``<tag>_ready_s`` = from

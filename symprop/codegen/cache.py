@@ -123,7 +123,7 @@ def load(network, dtype: str = "float64", shape: str | None = None, fastmath: bo
 
     start = time.perf_counter()
     shape = check_options(network, dtype, shape)
-    parts = choose_parts(network, shape, threads)
+    parts = choose_parts(network, shape, threads, dtype)
     key = kernel_key(network, dtype, shape, fastmath, parts)
     folder = Path(directory).expanduser() if directory is not None else cache_dir()
     path, name = module_names(key, folder)
