@@ -18,6 +18,14 @@ _RULES = "symprop.derive.rules"
 class Traits:
     differentiable: bool = True
     layerwise: bool = False          # softmax: f depends on the whole layer
+    outputs: tuple[int, int] | None = None     # a threshold unit's output values (low, high)
+
+
+@dataclass(frozen=True)
+class LossTraits:
+    differentiable: bool = True
+    probabilistic: bool = False      # needs outputs in (0, 1)
+    one_hot: bool = False            # targets sum to one
 
 
 BUILTIN_ACTIVATIONS: dict[str, Traits] = {
@@ -27,11 +35,18 @@ BUILTIN_ACTIVATIONS: dict[str, Traits] = {
     "relu": Traits(),
     "softplus": Traits(),
     "softmax": Traits(layerwise=True),
-    "step": Traits(differentiable=False),
-    "sign": Traits(differentiable=False),
-    "threshold": Traits(differentiable=False),
+    "step": Traits(differentiable=False, outputs=(0, 1)),
+    "sign": Traits(differentiable=False, outputs=(-1, 1)),
+    "threshold": Traits(differentiable=False, outputs=(0, 1)),
 }
-BUILTIN_LOSSES: tuple[str, ...] = ("sse", "mse", "log", "cross-entropy", "zero-one")
+BUILTIN_LOSS_TRAITS: dict[str, LossTraits] = {
+    "sse": LossTraits(),
+    "mse": LossTraits(),
+    "log": LossTraits(probabilistic=True),
+    "cross-entropy": LossTraits(probabilistic=True, one_hot=True),
+    "zero-one": LossTraits(differentiable=False),
+}
+BUILTIN_LOSSES: tuple[str, ...] = tuple(BUILTIN_LOSS_TRAITS)
 
 
 def activation_names() -> tuple[str, ...]:
@@ -49,8 +64,18 @@ def activation_traits(name: str) -> Traits | None:
     rules = sys.modules.get(_RULES)
     if rules is not None:
         row = rules.ACTIVATIONS.get(name)
-        return None if row is None else Traits(row.differentiable, row.layerwise)
+        return None if row is None else Traits(row.differentiable, row.layerwise, row.outputs)
     return BUILTIN_ACTIVATIONS.get(name)
+
+
+def loss_traits(name: str) -> LossTraits | None:
+    """The traits of loss ``name``, or None when there is no such loss."""
+    rules = sys.modules.get(_RULES)
+    if rules is not None:
+        row = rules.LOSSES.get(name)
+        return (None if row is None else
+                LossTraits(row.differentiable, row.probabilistic, row.one_hot))
+    return BUILTIN_LOSS_TRAITS.get(name)
 
 
 def is_builtin_activation(name: str) -> bool:

@@ -22,9 +22,9 @@ import jinja2
 import numpy as np
 
 from ..codegen.cache import cache_dir, import_file
-from ..derive.rules import ACTIVATIONS
 from ..errors import SpecError
 from ..io import write_atomic
+from ..units import activation_traits
 
 _UNROLL = 8          # sums over at most this many inputs are written out term by term
 
@@ -82,7 +82,7 @@ def render(network) -> str:
     shapes = network.param_shapes()
     layers = []
     for l, layer in enumerate(network.layers, start=1):
-        low, high = ACTIVATIONS[layer.activation].outputs
+        low, high = activation_traits(layer.activation).outputs
         layers.append({
             "l": l, "units": layer.units, "activation": layer.activation,
             "low": _number(low), "high": _number(high),
@@ -237,7 +237,7 @@ class PerceptronKernels:
         if Y.shape != (X.shape[0], layer.units):
             raise SpecError("wrong target shape", key="Y",
                             expected=f"({X.shape[0]}, {layer.units})", got=Y.shape)
-        low, high = ACTIVATIONS[layer.activation].outputs
+        low, high = activation_traits(layer.activation).outputs
         bad = ~np.isin(Y, (low, high))
         if bad.any():
             row = int(np.argwhere(bad)[0][0]) + 1

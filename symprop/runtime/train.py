@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..derive.rules import ACTIVATIONS, LOSSES
 from ..errors import SpecError, TrainingError
+from ..units import activation_traits, loss_traits
 from . import checkpoint as ckpt
 from .datasets import Dataset, load_dataset
 
@@ -191,7 +191,7 @@ def _numeric(a, name: str, where: str) -> np.ndarray:
 
 def _check_target_range(network, Y: np.ndarray, where: str) -> None:
     layer = network.layers[-1]
-    act = ACTIVATIONS[layer.activation]
+    act = activation_traits(layer.activation)
     if act.outputs is not None:
         bad = ~np.isin(Y, act.outputs)
         if bad.any():
@@ -199,7 +199,7 @@ def _check_target_range(network, Y: np.ndarray, where: str) -> None:
                             "unit", file=where, key="Y",
                             expected=f"targets in {{{act.outputs[0]}, {act.outputs[1]}}}")
         return
-    loss = LOSSES[network.loss]
+    loss = loss_traits(network.loss)
     if loss.probabilistic:
         if Y.min() < 0 or Y.max() > 1:
             raise SpecError(f"targets outside [0, 1] cannot be used with the {network.loss} "

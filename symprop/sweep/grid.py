@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..derive.rules import ACTIVATIONS
 from ..errors import SpecError
 from ..spec import Dense, Network
+from ..units import activation_names, activation_traits
 
 #: Accepted spellings → canonical parameter name.
 ALIASES = {"learning_rate": "lr", "learning-rate": "lr", "eta": "lr",
@@ -103,9 +103,10 @@ def _typed(key: str, value: Any) -> Value:
         return number
     if key == "activation":
         name = str(value).strip().lower()
-        row = ACTIVATIONS.get(name)
+        row = activation_traits(name)
         if row is None or not row.differentiable or row.layerwise:
-            usable = [a for a, r in ACTIVATIONS.items() if r.differentiable and not r.layerwise]
+            usable = [a for a in activation_names()
+                      if activation_traits(a).differentiable and not activation_traits(a).layerwise]
             raise SpecError("unknown hidden activation", key=where,
                             expected="one of " + ", ".join(usable), got=value)
         return name
