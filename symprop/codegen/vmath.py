@@ -52,7 +52,7 @@ def helpers_source(dtype: str, decorator: str) -> str:
     r = sp.Symbol("r")
     series = sp.series(sp.exp(r) - 1, r, 0, s["degree"] + 1).removeO()
     coeffs = [series.coeff(r, k) for k in range(1, s["degree"] + 1)]
-    powers, poly = _estrin([lit(float(c)) for c in coeffs])
+    pairs, poly = _estrin([lit(float(c)) for c in coeffs])
     ln2 = sp.log(2).evalf(50)
     ln2_hi = sp.Float(sp.floor(ln2 * 2 ** s["hi_bits"]) / 2 ** s["hi_bits"], 50)
     ln2_lo = ln2 - ln2_hi
@@ -69,7 +69,7 @@ def helpers_source(dtype: str, decorator: str) -> str:
             f"    m = v*{lit(float(log2e))} + {shifter}",
             f"    n = m - {shifter}",
             f"    r = (v - n*{lit(float(ln2_hi))}) - n*{lit(float(ln2_lo))}",
-            *(f"    {line}" for line in powers),
+            *(f"    {line}" for line in pairs),
             f"    q = {poly}",
             "    k = float_bits(m)",
         ]
@@ -101,19 +101,26 @@ def helpers_source(dtype: str, decorator: str) -> str:
 
 
 def _estrin(coeffs: list[str]) -> tuple[list[str], str]:
-    """c1 r + c2 r² + … + cN r^N by Estrin's scheme: (lines for r2, r4, …; the expression).
+    """c1 r + c2 r² + … + cN r^N by Estrin's scheme: (the lines before, the final expression).
 
-    r·q(r) with q(r) = c1 + c2 r + …, and q's terms combined in pairs, the pairs in pairs…
+    r·q(r) with q(r) = c1 + c2 r + …: q's terms combined in pairs with r (a0 = c1 + c2 r, …),
+    those in pairs with r² (b0 = a0 + a1 r², …), and so on, one named line per pair.
     """
     terms, exponent, lines = list(coeffs), 1, []
 
     def power(n: int) -> str:
         return "r" if n == 1 else f"r{n}"
 
+    level = 0
     while len(terms) > 1:
-        terms = [f"({terms[i]} + {terms[i + 1]}*{power(exponent)})" if i + 1 < len(terms)
-                 else terms[i] for i in range(0, len(terms), 2)]
-        if len(terms) > 1:
-            lines.append(f"{power(2 * exponent)} = {power(exponent)}*{power(exponent)}")
-            exponent *= 2
+        if exponent > 1:
+            lines.append(f"{power(exponent)} = {power(exponent // 2)}*{power(exponent // 2)}")
+        letter, paired = "abcdefgh"[level], []
+        for i in range(0, len(terms), 2):
+            if i + 1 < len(terms):
+                paired.append(f"{letter}{i // 2}")
+                lines.append(f"{paired[-1]} = {terms[i]} + {terms[i + 1]}*{power(exponent)}")
+            else:
+                paired.append(terms[i])
+        terms, exponent, level = paired, 2 * exponent, level + 1
     return lines, f"r*{terms[0]}"
