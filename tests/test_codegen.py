@@ -196,6 +196,18 @@ def test_cli_writes_a_float32_loop_module(lecture_spec, tmp_path):
     ast.parse(text)
 
 
+def test_cli_writes_a_split_loop_module_or_says_why_not(lecture_spec, tmp_path, capsys):
+    out = tmp_path / "kernels.py"
+    assert main(["codegen", str(lecture_spec), "-o", str(out), "--shape", "loops",
+                 "--threads", "2"]) == 0
+    text = out.read_text()
+    assert "PARTS = 2" in text and "prange(parts)" in text
+    assert "2 threads" in capsys.readouterr().err
+    # the lecture network is unrolled by default: threads there are a spec error, exit 2
+    assert main(["codegen", str(lecture_spec), "--threads", "2"]) == 2
+    assert "threads" in capsys.readouterr().err
+
+
 def test_cli_bad_input_exits_2(tmp_path, capsys):
     assert main(["codegen", str(tmp_path / "missing.toml")]) == 2
     bad = tmp_path / "perceptron.toml"

@@ -1,6 +1,7 @@
 """``symprop codegen``: print or write the generated numba kernel module of a network.
 
     symprop codegen SPEC.toml [-o kernels.py] [--dtype float32] [--shape unrolled|loops]
+                              [--threads N]
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtype", default="float64", choices=DTYPES)
     parser.add_argument("--shape", default=None, choices=SHAPES,
                         help="kernel shape (default: unrolled for small networks, else loops)")
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="split each minibatch of a loop kernel into N slices computed in "
+                             "parallel (default: one per CPU for float64 networks where it "
+                             "pays, else 1)")
     parser.add_argument("--fastmath", action="store_true",
                         help="let LLVM reorder floating-point arithmetic (not bit-reproducible)")
 
@@ -28,10 +33,13 @@ def run(args: argparse.Namespace) -> int:
     from .generate import generate
 
     network = load(args.spec)
-    kernel = generate(network, dtype=args.dtype, shape=args.shape, fastmath=args.fastmath)
+    kernel = generate(network, dtype=args.dtype, shape=args.shape, fastmath=args.fastmath,
+                      threads=args.threads)
     if args.output:
         path = write_atomic(args.output, kernel.source)
-        print(f"wrote {path} ({kernel.shape} kernels, {kernel.dtype})", file=sys.stderr)
+        threads = f", {kernel.parts} threads" if kernel.parts > 1 else ""
+        print(f"wrote {path} ({kernel.shape} kernels, {kernel.dtype}{threads})",
+              file=sys.stderr)
     else:
         sys.stdout.write(kernel.source)
     return 0
