@@ -106,7 +106,7 @@ def _typed(key: str, value: Any) -> Value:
         row = activation_traits(name)
         if row is None or not row.differentiable or row.layerwise:
             usable = [a for a in activation_names()
-                      if activation_traits(a).differentiable and not activation_traits(a).layerwise]
+                      if (t := activation_traits(a)).differentiable and not t.layerwise]
             raise SpecError("unknown hidden activation", key=where,
                             expected="one of " + ", ".join(usable), got=value)
         return name
