@@ -66,11 +66,12 @@ def environment() -> Environment:
     return env
 
 
-def _wrap_args(text: str, indent: int, width: int = 99) -> str:
-    """A long comma-separated argument list, broken after commas into lines of ≤ ``width``."""
-    return textwrap.fill(text, width=width, initial_indent=" " * indent,
-                         subsequent_indent=" " * indent, break_long_words=False,
-                         break_on_hyphens=False)
+def _wrap_args(text: str, indent: int, width: int = 99, head: str = "") -> str:
+    """``head`` + a comma-separated list, broken after commas into lines of ≤ ``width``
+    indented by ``indent`` (the continuation lines line up under the list without a head)."""
+    return textwrap.fill(text, width=width, initial_indent=" " * indent + head,
+                         subsequent_indent=" " * (indent + len(head)),
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def _indent_lines(lines: list[str], width: int) -> str:
@@ -130,9 +131,8 @@ def _support_import(shape: str, parts: int, vector_math: bool) -> str:
     line = "from symprop.codegen.support import " + ", ".join(sorted(names))
     if len(line) <= 99:
         return line
-    head = "from symprop.codegen.support import ("
-    return textwrap.fill(", ".join(sorted(names)) + ")", width=99, initial_indent=head,
-                         subsequent_indent=" " * len(head), break_long_words=False)
+    return _wrap_args(", ".join(sorted(names)) + ")", 0,
+                      head="from symprop.codegen.support import (")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,14 +331,6 @@ def _loops_context(f: NetworkFormulas, dtype: str) -> dict:
     needs = {str(v) for v in out.delta.free_symbols | f.loss_term.free_symbols}
     dt = f"np.{dtype}"
 
-    def alloc(names: str, rows: str) -> list[str]:
-        """Lines allocating the buffers ``Z1, A1, …`` (or ``D1, …``) with ``rows`` rows."""
-        lines = [f"{n} = np.empty(({rows}, {network.sizes[int(n[1:])]}), dtype={dt})"
-                 for n in names.split(", ")]
-        if f.uses_logp and names.startswith("Z1"):
-            lines.append(f"log_norm{depth} = np.empty({rows}, dtype={dt})")
-        return lines
-
     # every buffer with one row per sample: net inputs, outputs, log-normalisers, deltas
     row_buffers = [(f"{kind}{l}", network.sizes[l]) for l in range(1, depth + 1)
                    for kind in "ZA"]
@@ -346,9 +338,11 @@ def _loops_context(f: NetworkFormulas, dtype: str) -> dict:
         row_buffers.append((f"log_norm{depth}", None))
     row_buffers += [(f"D{l}", network.sizes[l]) for l in range(1, depth + 1)]
 
-    def alloc_rows(rows: str) -> list[str]:
+    def alloc(rows: str, deltas: bool = True) -> list[str]:
+        """Lines allocating the row buffers (without the deltas ``D1, …`` if not ``deltas``)."""
         return [f"{n} = np.empty(({rows}, {w}), dtype={dt})" if w is not None else
-                f"{n} = np.empty({rows}, dtype={dt})" for n, w in row_buffers]
+                f"{n} = np.empty({rows}, dtype={dt})"
+                for n, w in row_buffers if deltas or not n.startswith("D")]
 
     def row_buffer_slices(rows: str) -> str:
         return ", ".join(f"{n}[{rows}]" for n, _ in row_buffers)
@@ -358,7 +352,7 @@ def _loops_context(f: NetworkFormulas, dtype: str) -> dict:
 
 
     return {
-        "alloc": alloc, "alloc_rows": alloc_rows, "row_buffer_slices": row_buffer_slices,
+        "alloc": alloc, "row_buffer_slices": row_buffer_slices,
         "row_buffer_args": ", ".join(n for n, _ in row_buffers), "part_grads": part_grads,
         "flop_per_row": flop_per_row(network), "min_part_flop": MIN_PART_FLOP,
         "layers": layers,
@@ -370,8 +364,6 @@ def _loops_context(f: NetworkFormulas, dtype: str) -> dict:
         "loss_ops": loss_block.ops,
         "out_needs": needs,
         "uses_logp": f.uses_logp,
-        "buffer_args": ", ".join(f"Z{l}, A{l}" for l in range(1, depth + 1)),
-        "delta_args": ", ".join(f"D{l}" for l in range(1, depth + 1)),
     }
 
 

@@ -78,22 +78,14 @@ def sgd_step(w, g, v, lr, momentum):
 def sgd_step_parts(w, G, v, lr, momentum):
     """`sgd_step` with g = G[0] + G[1] + …, the gradients of the parts of a minibatch.
 
-    G holds the gradients of the parts of a minibatch, one per leading index (w, G, v
-    C-contiguous); they are summed in order, so the step does not depend on the thread count.
+    G holds one part's gradient per leading index (C-contiguous, scratch: the sum is made in
+    G[0]); the parts are added in order, so the step does not depend on the thread count.
     """
-    w1, v1 = w.reshape(w.size), v.reshape(v.size)
     G1 = G.reshape(G.shape[0], w.size)
-    parts = G1.shape[0]
-    for i in range(w1.size):
-        g = G1[0, i]
-        for t in range(1, parts):
-            g += G1[t, i]
-        if momentum == 0:
-            w1[i] -= lr * g
-        else:
-            step = momentum * v1[i] - lr * g
-            v1[i] = step
-            w1[i] += step
+    for t in range(1, G1.shape[0]):
+        for i in range(w.size):
+            G1[0, i] += G1[t, i]
+    sgd_step(w, G[0], v, lr, momentum)
 
 
 @njit(cache=True, error_model="numpy")
