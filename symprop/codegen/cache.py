@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
+from ..errors import SpecError
 from ..io import write_atomic
 
 ENV_VAR = "SYMPROP_CACHE_DIR"
@@ -114,22 +115,60 @@ def module_names(key: str, directory: Path) -> tuple[Path, str]:
 
 
 def load(network, dtype: str = "float64", shape: str | None = None, fastmath: bool = False,
-         directory: str | Path | None = None, threads: int | None = None) -> CachedModule:
+         directory: str | Path | None = None, threads: int | None = None,
+         aot: bool | None = None) -> CachedModule:
     """The kernel module for ``network``: from this process, from the cache folder, or new.
 
     ``threads``: the row slices a minibatch is split into (`options.choose_parts`).
+    ``aot``: True builds the ahead-of-time extension (`symprop.codegen.aot`) if it is missing
+    and loads it (one thread); None loads it when it exists, else the JIT module; False never.
     """
     from .options import check_options, choose_parts
 
     start = time.perf_counter()
     shape = check_options(network, dtype, shape)
-    parts = choose_parts(network, shape, threads, dtype)
+    if aot and threads not in (None, 1):
+        raise SpecError("ahead-of-time kernels run on one thread", key="threads",
+                        expected="threads=1 (or None) with aot=True", got=threads)
+    parts = choose_parts(network, shape, 1 if aot else threads, dtype)
     key = kernel_key(network, dtype, shape, fastmath, parts)
     folder = Path(directory).expanduser() if directory is not None else cache_dir()
     path, name = module_names(key, folder)
+    if aot is not False:
+        compiled = _load_aot(path, name)
+        if compiled is not None:
+            return CachedModule(compiled, path, shape, False, time.perf_counter() - start)
+    module, generated = _load_jit(network, dtype, shape, fastmath, parts, path, name)
+    if aot:
+        from .aot import build
+
+        build(path, module)
+        module, generated = _load_aot(path, name), True
+        if module is None:
+            raise ImportError(f"the ahead-of-time build of {path} does not load")
+    return CachedModule(module, path, shape, generated, time.perf_counter() - start)
+
+
+def _load_aot(path: Path, name: str) -> ModuleType | None:
+    """The ahead-of-time module of ``path``, when one was built for this CPU."""
+    from .aot import load as load_extension
+
+    name += "_aot"
+    with _IMPORT_LOCK:
+        if name not in sys.modules and path.exists():
+            module = load_extension(path, name)
+            if module is None:
+                return None
+            sys.modules[name] = module
+        return sys.modules.get(name)
+
+
+def _load_jit(network, dtype: str, shape: str, fastmath: bool, parts: int, path: Path,
+              name: str) -> tuple[ModuleType, bool]:
+    """The generated module, imported (numba compiles each function on its first call)."""
     loaded = sys.modules.get(name)
     if loaded is not None:
-        return CachedModule(loaded, path, shape, False, time.perf_counter() - start)
+        return loaded, False
     generated = False
     if not path.exists():
         _write(network, dtype, shape, fastmath, parts, path)
@@ -142,7 +181,7 @@ def load(network, dtype: str = "float64", shape: str | None = None, fastmath: bo
         # a damaged file from elsewhere: write it again, once
         _write(network, dtype, shape, fastmath, parts, path)
         module, generated = import_file(path, name), True
-    return CachedModule(module, path, shape, generated, time.perf_counter() - start)
+    return module, generated
 
 
 def _write(network, dtype: str, shape: str, fastmath: bool, parts: int, path: Path) -> None:

@@ -1,7 +1,10 @@
 """``symprop codegen``: print or write the generated numba kernel module of a network.
 
     symprop codegen SPEC.toml [-o kernels.py] [--dtype float32] [--shape unrolled|loops]
-                              [--threads N]
+                              [--threads N] [--aot]
+
+``--aot`` compiles the kernels ahead of time into a Python extension (`symprop.codegen.aot`):
+into the kernel cache, where ``network.compile()`` finds it, or beside ``-o FILE``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "pays, else 1)")
     parser.add_argument("--fastmath", action="store_true",
                         help="let LLVM reorder floating-point arithmetic (not bit-reproducible)")
+    parser.add_argument("--aot", action="store_true",
+                        help="also compile the kernels ahead of time into a Python extension "
+                             "that loads without numba: into the kernel cache (where "
+                             "network.compile() finds it), or beside -o FILE; one thread, "
+                             "needs a C compiler")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,13 +41,39 @@ def run(args: argparse.Namespace) -> int:
     from .generate import generate
 
     network = load(args.spec)
+    if args.aot and not args.output:
+        from ..runtime.kernels import compile_network
+        from .aot import extension_path
+
+        kernels = compile_network(network, dtype=args.dtype, shape=args.shape,
+                                  fastmath=args.fastmath, threads=args.threads, aot=True)
+        print(f"built {extension_path(kernels.path)} ({kernels.shape} kernels, {kernels.dtype},"
+              f" ahead of time; module {kernels.path})", file=sys.stderr)
+        return 0
+    if args.aot and args.threads not in (None, 1):
+        from ..errors import SpecError
+        raise SpecError("ahead-of-time kernels run on one thread", key="threads",
+                        expected="--threads 1 (or none) with --aot", got=args.threads)
     kernel = generate(network, dtype=args.dtype, shape=args.shape, fastmath=args.fastmath,
-                      threads=args.threads)
+                      threads=1 if args.aot else args.threads)
     if args.output:
         path = write_atomic(args.output, kernel.source)
         threads = f", {kernel.parts} threads" if kernel.parts > 1 else ""
         print(f"wrote {path} ({kernel.shape} kernels, {kernel.dtype}{threads})",
               file=sys.stderr)
+        if args.aot:
+            print(f"built {_build_beside(path)} (ahead of time)", file=sys.stderr)
     else:
         sys.stdout.write(kernel.source)
     return 0
+
+
+def _build_beside(path):
+    """The ahead-of-time extension of the module file ``path``, built next to it."""
+    import hashlib
+
+    from .aot import build
+    from .cache import import_file
+
+    name = "_symprop_codegen_" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    return build(path, import_file(path, name))

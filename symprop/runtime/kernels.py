@@ -24,7 +24,7 @@ FIRST_CHUNK_SAMPLES = 20_000  # samples × epochs in the first call, before the 
 
 def compile_network(network, dtype: str = "float64", shape: str | None = None,
                     fastmath: bool = False, cache_dir: str | Path | None = None,
-                    threads: int | None = None) -> Kernels:
+                    threads: int | None = None, aot: bool | None = None) -> Kernels:
     """Kernels for ``network``: ``shape`` None picks ``unrolled`` for small nets, else ``loops``.
 
     ``threads``: how many row slices of each minibatch `train` computes in parallel (loop
@@ -35,13 +35,24 @@ def compile_network(network, dtype: str = "float64", shape: str | None = None,
     The module is generated once per network structure, dtype, shape and fastmath, and kept in
     ``cache_dir`` (default ``$SYMPROP_CACHE_DIR`` or the user cache folder). numba compiles each
     function on its first call and caches the machine code next to the module.
+
+    ``aot=True`` also compiles the kernels ahead of time into a Python extension beside the
+    module (seconds, once; one thread; needs a C compiler): every later process that asks for
+    this network loads it without numba and starts in a fraction of the time. The default,
+    None, uses such a build when one exists; False always takes the JIT.
     """
     from ..codegen.cache import load
 
     cached = load(network, dtype=dtype, shape=shape, fastmath=fastmath, directory=cache_dir,
-                  threads=threads)
+                  threads=threads, aot=aot)
     return Kernels(network, cached.module, cached.path, dtype, cached.shape, fastmath,
                    cached.seconds)
+
+
+def is_compiled(function) -> bool:
+    """A kernel needs no compiling on its next call: numba has compiled (or loaded) it, or it
+    comes from an ahead-of-time build (a plain built-in function)."""
+    return bool(getattr(function, "signatures", True))
 
 
 class Kernels:
@@ -56,14 +67,16 @@ class Kernels:
         self.classifier: bool = bool(module.CLASSIFIER)
         self._np_dtype = np.dtype(dtype)
         self.threads: int = int(getattr(module, "PARTS", 1))   # row slices per minibatch
+        self.aot: bool = bool(getattr(module, "AOT", False))   # compiled ahead of time
         self._load_seconds = load_seconds
         self._compile_seconds = 0.0
 
     def __repr__(self) -> str:
         threads = f", {self.threads} threads" if self.threads > 1 else ""
+        aot = ", ahead of time" if self.aot else ""
         return (f"<Kernels {self.network.name!r} {self.dtype} {self.shape} "
                 f"({sum(int(np.prod(s)) for s in self.param_shapes.values())} parameters"
-                f"{threads})>")
+                f"{threads}{aot})>")
 
     # -- the module ----------------------------------------------------------------------------
     @property
@@ -79,7 +92,7 @@ class Kernels:
 
     def _call(self, name: str, *args: Any) -> Any:
         function = getattr(self.module, name)
-        if function.overloads:
+        if is_compiled(function):
             return function(*args)
         start = time.perf_counter()   # first call: compiles (or loads from numba's cache)
         result = function(*args)
@@ -265,7 +278,7 @@ class Kernels:
         try:
             while done < epochs:
                 n = min(chunk, epochs - done)
-                first_call = not self.module.train_epochs.overloads   # it compiles
+                first_call = not is_compiled(self.module.train_epochs)
                 start = time.perf_counter()
                 ran = self._call("train_epochs", X, Y, *work, *velocities, n, int(batch_size),
                                  scalar(lr), scalar(mom), bool(shuffle), state, order,

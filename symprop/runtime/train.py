@@ -21,6 +21,7 @@ from ..errors import SpecError, TrainingError
 from ..units import activation_traits, loss_traits
 from . import checkpoint as ckpt
 from .datasets import Dataset, load_dataset
+from .kernels import is_compiled
 
 #: range of the values a unit can output (targets outside it can never be reached)
 OUTPUT_RANGE: dict[str, tuple[float, float]] = {
@@ -329,7 +330,7 @@ def run_epochs(kernels, state: State, X: np.ndarray, Y: np.ndarray, settings: Se
     try:
         while done < epochs:
             n = min(chunk, epochs - done)
-            compiling = not kernel.signatures      # numba compiles on the first call
+            compiling = not is_compiled(kernel)     # numba compiles on the first call
             t0 = time.perf_counter()
             ran = int(kernel(X, Y, *params, *velocity, n, int(batch),
                              dtype.type(settings.learning_rate), dtype.type(settings.momentum),
@@ -498,7 +499,7 @@ def _fit_perceptron(network, kernels, settings, ds, train_ds, test_ds, params) -
     if network.depth > 1:
         return _evaluate_threshold_network(network, kernels, settings, ds, train_ds, test_ds,
                                            start_params, given=params is not None)
-    compiling = not kernels.module.train_epochs.signatures    # numba compiles on first call
+    compiling = not is_compiled(kernels.module.train_epochs)   # numba compiles it now
     t0 = time.perf_counter()
     result = kernels.train(start_params, train_ds.X, train_ds.Y,
                            learning_rate=settings.learning_rate, max_epochs=settings.max_epochs)

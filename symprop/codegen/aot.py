@@ -1,0 +1,234 @@
+"""Ahead-of-time compiled kernels: a generated module built into a Python extension.
+
+numba's JIT cache still needs numba in every new process: importing it, starting LLVM and
+loading the cached machine code costs about a second before the first step. An extension
+built by ``numba.pycc`` holds the same machine code and needs only NumPy, so a process that
+finds one starts training in about a tenth of that (``reports/warm-start.md``).
+
+Built from the module file numba would JIT, next to it in the kernel cache:
+
+    symprop_<key>.py                       the generated source (one truth)
+    symprop_<key>_<cpu><EXT_SUFFIX>        its five kernels, compiled for this CPU
+
+The exported functions are thin forwarders to the generated ``@njit`` functions, so the
+kernels keep their own flags (``error_model``, ``fastmath``) and give the same bits as the
+JIT. Their argument types are those `symprop.runtime.kernels.Kernels` passes. A module whose
+minibatch is split over threads (``PARTS`` > 1) cannot be built: numba's thread pool is a
+part of numba. The module's constants (``PARAMS``, ``CLASSIFIER``…) are read from the source
+with `ast`, which keeps the loading side free of numba.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.machinery
+import importlib.util
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import warnings
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+from ..errors import SpecError
+
+EXPORTS = ("forward", "predict", "loss", "backward", "train_epochs")
+RUNTIME = "symprop_aot"     # the one name numba's C runtime part is compiled under, once
+
+
+@cache
+def cpu_tag() -> str:
+    """Eight hex digits naming this CPU's model and instruction set: a build for one CPU is
+    never loaded on another (kernels are compiled for the host, AVX-512 and all)."""
+    text = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith(("model name", "flags", "Features", "CPU part")):
+                    text += line
+                elif not line.strip() and text:
+                    break                   # the first processor tells
+    except OSError:
+        pass
+    text = text or f"{platform.machine()}|{platform.processor()}|{platform.platform()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def extension_path(source: Path) -> Path:
+    """Where the compiled extension of the module file ``source`` lives."""
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    return source.with_name(f"{source.stem}_{cpu_tag()}{suffix}")
+
+
+def load(source: Path, name: str) -> ModuleType | None:
+    """The module of ``source`` with its kernels from the compiled extension, or None when
+    there is none for this CPU. Imports neither numba nor SymPy."""
+    path = extension_path(source)
+    if not path.exists():
+        return None
+    constants = module_constants(source)
+    if constants.get("SHAPE") == "loops":
+        _preload_blas()
+    loader = importlib.machinery.ExtensionFileLoader(path.name.split(".")[0], str(path))
+    spec = importlib.util.spec_from_file_location(loader.name, path, loader=loader)
+    try:
+        extension = importlib.util.module_from_spec(spec)
+        loader.exec_module(extension)
+    except ImportError:         # damaged, or built against another NumPy: the JIT serves
+        return None
+    module = ModuleType(name, f"AOT-compiled kernels of {source.name}")
+    module.__dict__.update(constants)
+    module.__file__ = str(path)
+    module.SOURCE = str(source)
+    module.AOT = True
+    for export in EXPORTS:
+        setattr(module, export, getattr(extension, export))
+    return module
+
+
+def module_constants(source: Path) -> dict:
+    """The literal top-level assignments of a generated module (``NAME``, ``PARAMS``, …)."""
+    tree = ast.parse(source.read_text(encoding="utf-8"), filename=str(source))
+    constants = {}
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)):
+            try:
+                constants[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                pass                                  # DTYPE = np.float64 and the like
+    return constants
+
+
+def _preload_blas() -> None:
+    """Load SciPy's BLAS table on its own, without ``scipy/linalg/__init__``.
+
+    numba's runtime imports ``scipy.linalg.cython_blas`` at the first product; through the
+    package that pulls in all of ``scipy.linalg`` (0.25 s, measured), while the one extension
+    module it needs loads in 0.04 s. Anything unexpected falls back to the plain import.
+    """
+    name = "scipy.linalg.cython_blas"
+    if name in sys.modules:
+        return
+    try:
+        scipy = importlib.util.find_spec("scipy")
+        folder = Path(scipy.submodule_search_locations[0]) / "linalg"
+        path = next(folder.glob("cython_blas.*"))
+        loader = importlib.machinery.ExtensionFileLoader(name, str(path))
+        spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+        blas = importlib.util.module_from_spec(spec)
+        sys.modules[name] = blas
+        loader.exec_module(blas)
+    except Exception:                                 # noqa: BLE001 — any layout we do not know
+        sys.modules.pop(name, None)
+
+
+# -- building ------------------------------------------------------------------------------------
+def build(source: Path, module: ModuleType) -> Path:
+    """Compile the kernels of ``module`` (imported from ``source``) into its extension.
+
+    Written atomically: built in a private folder, then renamed into place.
+    """
+    if getattr(module, "PARTS", 1) != 1:
+        raise SpecError("an ahead-of-time build runs on one thread", key="threads",
+                        expected="threads=1 (or None) with aot=True", got=module.PARTS)
+    compiler = _compiler_or_error()
+    target = extension_path(source)
+    workdir = Path(tempfile.mkdtemp(prefix=".aot-", dir=source.parent))
+    try:
+        cc = compiler(target.name.split(".")[0], runtime_dir=source.parent / ".aot-runtime")
+        cc.output_dir = str(workdir)
+        cc.target_cpu = "host"
+        for export in EXPORTS:
+            kernel = getattr(module, export)
+            cc.export(export, _signature(module, export))(_forwarder(export, kernel))
+        cc.compile()
+        built = workdir / cc.output_file
+        os.replace(built, target)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return target
+
+
+def _forwarder(export: str, kernel):
+    """``def <export>(a0, a1, …): return kernel(a0, a1, …)`` — a compiled call of the @njit
+    kernel, which keeps that kernel's own compile flags."""
+    count = len(kernel.py_func.__code__.co_varnames[:kernel.py_func.__code__.co_argcount])
+    args = ", ".join(f"a{i}" for i in range(count))
+    namespace = {"kernel": kernel}
+    exec(f"def {export}({args}):\n    return kernel({args})\n", namespace)   # noqa: S102
+    return namespace[export]
+
+
+def _signature(module: ModuleType, export: str) -> tuple:
+    """The argument types of ``export`` as `Kernels` calls it: C-contiguous arrays of the
+    module's dtype, int64 counts, scalars of the dtype, the uint64 random state."""
+    import numpy as np
+    from numba import typeof
+
+    dtype = np.dtype(module.DTYPE)
+    arrays = [np.zeros(shape, dtype=dtype) for shape in module.PARAM_SHAPES]
+    X = np.zeros((1, module.N_INPUTS), dtype=dtype)
+    Y = np.zeros((1, module.N_OUTPUTS), dtype=dtype)
+    history = np.zeros(1)
+    examples = {
+        "forward": (X, *arrays),
+        "predict": (X, *arrays),
+        "loss": (X, Y, *arrays),
+        "backward": (X, Y, *arrays, *arrays),
+        "train_epochs": (X, Y, *arrays, *arrays, 1, 1, dtype.type(0), dtype.type(0), True,
+                         np.zeros(1, dtype=np.uint64), np.zeros(1, dtype=np.int64),
+                         history, history),
+    }
+    return tuple(typeof(value) for value in examples[export])
+
+
+def _compiler_or_error():
+    """numba's pycc with its C runtime part compiled once per cache folder, or a clear error."""
+    if shutil.which(os.environ.get("CC", "cc")) is None and shutil.which("gcc") is None:
+        raise SpecError("an ahead-of-time build needs a C compiler", key="aot",
+                        expected="cc or gcc on PATH (Debian: apt-get install gcc)")
+    try:
+        import setuptools  # noqa: F401 — numba.pycc builds through it
+        with warnings.catch_warnings():      # pycc is "pending deprecation" with no successor
+            warnings.simplefilter("ignore")
+            from numba.pycc import CC
+    except ImportError as exc:
+        raise SpecError("an ahead-of-time build needs numba.pycc and setuptools", key="aot",
+                        expected="pip install setuptools", got=str(exc)) from None
+
+    class SharedRuntimeCC(CC):
+        """pycc, with the C part every extension links (numba's helper library and NRT)
+        compiled once under one name and kept: it is 3 of the 5 seconds of a build."""
+
+        def __init__(self, name: str, runtime_dir: Path) -> None:
+            super().__init__(name, source_module=__name__)
+            self._init_function = f"pycc_init_{RUNTIME}"
+            self._runtime_dir = runtime_dir
+
+        def _get_mixin_defines(self):
+            return [(key, RUNTIME if key == "PYCC_MODULE_NAME" else value)
+                    for key, value in super()._get_mixin_defines()]
+
+        def _compile_mixins(self, build_dir):
+            import numba
+
+            folder = self._runtime_dir / f"numba-{numba.__version__}-{sys.implementation.cache_tag}"
+            done = folder / "objects.txt"
+            if not done.exists():
+                self._runtime_dir.mkdir(parents=True, exist_ok=True)
+                fresh = Path(tempfile.mkdtemp(prefix=".building-", dir=self._runtime_dir))
+                objects = super()._compile_mixins(str(fresh))
+                (fresh / "objects.txt").write_text(
+                    "\n".join(os.path.relpath(o, fresh) for o in objects))
+                try:
+                    os.replace(fresh, folder)
+                except OSError:                       # another process got there first
+                    shutil.rmtree(fresh, ignore_errors=True)
+            return [str(folder / line) for line in done.read_text().splitlines()]
+
+    return SharedRuntimeCC
