@@ -1,14 +1,17 @@
-"""Warm start from the kernel cache: what numba costs, and what symprop adds.
+"""Warm start from the kernel cache: what numba costs, what symprop adds, and what an
+ahead-of-time build saves.
 
     python -m benchmarks.warm_start [--repeats 5] [--out reports/warm-start.md]
 
-Fresh processes on one private cache folder that a first process fills:
+Fresh processes on private cache folders that a first process fills:
 - *numba floor*: ``import numpy, numba`` and the first call of a trivial cached ``@njit``
   function that calls ``np.dot`` — the least any numba-compiled kernel costs in a new process;
-- *symprop, fresh process*: ``import symprop``, then for W1…W4 in turn ``net.compile()`` (a
-  cache hit) and one ``train`` call on one batch; the first network pays numba's start-up;
-- each later network in that same process is the *warm start in a session* (a notebook that
-  already has numba loaded).
+- *JIT cache*: ``import symprop``, ``net.compile()`` (a cache hit) and one ``train`` call on
+  one batch, one network per fresh process; numba loads the machine code from its cache;
+- *ahead of time*: the same on a cache where ``net.compile(aot=True)`` built the extension:
+  no numba, no SymPy in the process (one thread: W4 runs unsplit);
+- *in a session*: W1…W4 in turn in one process: each later network is the warm start of a
+  notebook that already has numba loaded.
 Medians over ``--repeats`` processes.
 """
 
@@ -59,18 +62,20 @@ SESSION = textwrap.dedent("""
     import numpy as np
     import symprop
     out = {"import_s": time.perf_counter() - t0, "networks": []}
+    aot = json.loads(sys.argv[2])
     for spec in json.loads(sys.argv[1]):
         t1 = time.perf_counter()
         net = symprop.Network(inputs=spec["inputs"], loss=spec["loss"], layers=[
             symprop.Dense(u, a, bias=b) for u, a, b in spec["layers"]])
-        kernels = net.compile()
+        kernels = net.compile(aot=aot)
         t2 = time.perf_counter()
         B = spec["batch_size"]
         X = np.zeros((B, spec["inputs"])); Y = np.zeros((B, spec["layers"][-1][0])); Y[:, 0] = 1
         kernels.train(kernels.init_params(0), X, Y, epochs=1, batch_size=B)
         t3 = time.perf_counter()
         out["networks"].append({"compile_s": t2 - t1, "first_train_s": t3 - t2,
-                                "ready_s": t3 - t1})
+                                "ready_s": t3 - t1, "aot": kernels.aot,
+                                "numba": "numba" in sys.modules})
     out["total_s"] = time.perf_counter() - t0
     print(json.dumps(out))
 """)
@@ -91,30 +96,55 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--out", type=Path, default=Path("reports/warm-start.md"))
     args = ap.parse_args(argv)
-    specs = json.dumps([network_spec(WORKLOADS[n]) for n in ORDER])
+    specs = [network_spec(WORKLOADS[n]) for n in ORDER]
     repo = str(Path(__file__).resolve().parents[1])
-    with tempfile.TemporaryDirectory(prefix="symprop-warm-") as cache:
-        env = dict(os.environ, SYMPROP_CACHE_DIR=cache)
+    with tempfile.TemporaryDirectory(prefix="symprop-warm-") as jit_cache, \
+            tempfile.TemporaryDirectory(prefix="symprop-aot-") as aot_cache:
+        env = dict(os.environ, SYMPROP_CACHE_DIR=jit_cache)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH")) if p)
-        Path(cache, "floor_kernel.py").write_text(FLOOR_KERNEL, encoding="utf-8")
-        _run(FLOOR, [], env, cache)                       # fills numba's cache
-        _run(SESSION, [specs], env, cache)                # generates + compiles all four
+        aot_env = dict(env, SYMPROP_CACHE_DIR=aot_cache)
+        Path(jit_cache, "floor_kernel.py").write_text(FLOOR_KERNEL, encoding="utf-8")
+        _run(FLOOR, [], env, jit_cache)                           # fills numba's cache
+        _run(SESSION, [json.dumps(specs), "false"], env, jit_cache)   # generate + compile
+        builds = [_run(SESSION, [json.dumps([spec]), "true"], aot_env, aot_cache)
+                  for spec in specs]                              # cold ahead-of-time builds
         floors, sessions = [], []
+        fresh: dict[str, list[dict]] = {"jit": [], "aot": []}
         for _ in range(args.repeats):
-            floors.append(_run(FLOOR, [], env, cache))
-            sessions.append(_run(SESSION, [specs], env, cache))
+            floors.append(_run(FLOOR, [], env, jit_cache))
+            sessions.append(_run(SESSION, [json.dumps(specs), "false"], env, jit_cache))
+            for spec in specs:
+                fresh["jit"].append(_run(SESSION, [json.dumps([spec]), "false"], env,
+                                         jit_cache))
+                fresh["aot"].append(_run(SESSION, [json.dumps([spec]), "null"], aot_env,
+                                         aot_cache))
 
     def med(values) -> float:
         return statistics.median(values)
 
+    def fresh_total(mode: str, i: int) -> float:
+        return med([r["total_s"] for r in fresh[mode][i::len(specs)]])
+
+    if not all(r["networks"][0]["aot"] and not r["networks"][0]["numba"] for r in fresh["aot"]):
+        sys.exit("an ahead-of-time run took the JIT or imported numba: " + json.dumps(fresh["aot"]))
     lines = ["# Warm start from the kernel cache", "",
              f"`python -m benchmarks.warm_start --repeats {args.repeats}`: medians over "
-             f"{args.repeats} fresh processes, float64, the cache already filled.", "",
+             f"{args.repeats} fresh processes, float64, the caches already filled. "
+             "*fresh process* = `import symprop` → `net.compile()` (a cache hit) → the first "
+             "`train` call on one batch done, one network per process.", "",
              "| what | seconds |", "|---|---|",
              "| numba floor: `import numpy, numba` + first call of a trivial cached `@njit` "
              f"function calling `np.dot` | {med([f['total_s'] for f in floors]):.3f} |",
              "| `import symprop` (no SymPy, no numba yet) | "
-             f"{med([s['import_s'] for s in sessions]):.3f} |"]
+             f"{med([s['import_s'] for s in sessions]):.3f} |", "",
+             "| network | fresh process, JIT cache (numba loads its cached code) | fresh process, "
+             "ahead-of-time build (no numba) | building ahead of time, once (cold cache: "
+             "generate, numba, C) |", "|---|---|---|---|"]
+    for i, name in enumerate(ORDER):
+        lines.append(f"| {name} | {fresh_total('jit', i):.3f} | {fresh_total('aot', i):.3f} | "
+                     f"{builds[i]['networks'][0]['compile_s']:.1f} |")
+    lines += ["", "In one process (a notebook: numba is loaded once, by the first network):", "",
+              "| what | seconds |", "|---|---|"]
     for i, name in enumerate(ORDER):
         comp = med([s["networks"][i]["compile_s"] for s in sessions])
         first = med([s["networks"][i]["first_train_s"] for s in sessions])

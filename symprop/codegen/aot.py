@@ -146,7 +146,13 @@ def build(source: Path, module: ModuleType) -> Path:
         for export in EXPORTS:
             kernel = getattr(module, export)
             cc.export(export, _signature(module, export))(_forwarder(export, kernel))
-        cc.compile()
+        try:
+            cc.compile()
+        except Exception as exc:        # noqa: BLE001 — the C toolchain's or numba's own words
+            raise SpecError(f"the ahead-of-time build of {source.name} failed", key="aot",
+                            expected="a C compiler with the Python headers (Debian: "
+                                     "python3-dev) and a module numba compiles",
+                            got=f"{type(exc).__name__}: {exc}") from exc
         built = workdir / cc.output_file
         os.replace(built, target)
     finally:

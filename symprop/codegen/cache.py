@@ -121,7 +121,8 @@ def load(network, dtype: str = "float64", shape: str | None = None, fastmath: bo
 
     ``threads``: the row slices a minibatch is split into (`options.choose_parts`).
     ``aot``: True builds the ahead-of-time extension (`symprop.codegen.aot`) if it is missing
-    and loads it (one thread); None loads it when it exists, else the JIT module; False never.
+    and loads it (one thread); None loads it when it exists and ``threads`` is None or 1,
+    else the JIT module; False never.
     """
     from .options import check_options, choose_parts
 
@@ -130,14 +131,17 @@ def load(network, dtype: str = "float64", shape: str | None = None, fastmath: bo
     if aot and threads not in (None, 1):
         raise SpecError("ahead-of-time kernels run on one thread", key="threads",
                         expected="threads=1 (or None) with aot=True", got=threads)
-    parts = choose_parts(network, shape, 1 if aot else threads, dtype)
-    key = kernel_key(network, dtype, shape, fastmath, parts)
     folder = Path(directory).expanduser() if directory is not None else cache_dir()
-    path, name = module_names(key, folder)
-    if aot is not False:
+    if aot is not False and threads in (None, 1):
+        # builds are one-thread modules; with threads left to us, one made on purpose beats
+        # compiling a split kernel (seconds) in every new process
+        path, name = module_names(kernel_key(network, dtype, shape, fastmath), folder)
         compiled = _load_aot(path, name)
         if compiled is not None:
             return CachedModule(compiled, path, shape, False, time.perf_counter() - start)
+    parts = choose_parts(network, shape, 1 if aot else threads, dtype)
+    key = kernel_key(network, dtype, shape, fastmath, parts)
+    path, name = module_names(key, folder)
     module, generated = _load_jit(network, dtype, shape, fastmath, parts, path, name)
     if aot:
         from .aot import build
