@@ -36,6 +36,7 @@ from .workloads import DTYPES, WORKLOADS, Workload
 
 LOSS_TOL = {"float64": 1e-6, "float32": 1e-3}   # relative, against the NumPy peer
 BUSY_SHARE = 0.15      # other processes' share of the CPU above which a figure gets a †
+LEADERS = ("jax-scan", "symprop")   # the closest race: they get the extra rounds
 
 
 @dataclass
@@ -259,7 +260,7 @@ def machine_info() -> list[str]:
 def render(*, argv: list[str], quick: bool, dtypes: list[str], workloads: list[Workload],
            peers: list[str], peaks: dict[str, float], results: dict[tuple[str, str], list[Row]],
            timing: Timing, started: dt.datetime, elapsed_s: float,
-           loads: tuple[str, str], rounds: int = 1) -> str:
+           loads: tuple[str, str], rounds: int = 1, lead_rounds: int = 0) -> str:
     L: list[str] = []
     title = "symprop benchmarks" + (" (quick)" if quick else "")
     L += [f"# {title}", "",
@@ -278,6 +279,9 @@ def render(*, argv: list[str], quick: bool, dtypes: list[str], workloads: list[W
           + (f"; the peers of a workload run in turn, {rounds} rounds, and each peer's best "
              "round counts, so a slow phase of the machine hits every peer rather than one"
              if rounds > 1 else "")
+          + (f"; the closest race, {' and '.join(peer_registry.label(n) for n in LEADERS)}, "
+             f"runs {lead_rounds} rounds in turn (their ratio is the one noise could flip)"
+             if lead_rounds > rounds else "")
           + ". *first call* = a 1-epoch training run in "
           "a fresh state, including any tracing/JIT compilation. *samples/s* = samples × epochs / "
           f"the fastest of ≥{timing.min_runs} timed full runs, back to back"
@@ -433,6 +437,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=None, metavar="N",
                     help="run the peers of each workload N times in turn and keep each peer's "
                          "best round (default 2, 1 with --quick)")
+    ap.add_argument("--lead-rounds", type=int, default=None, metavar="N",
+                        help="rounds for the two leading peers, JAX lax.scan and symprop "
+                             "(default 4, 1 with --quick)")
     ap.add_argument("--child", nargs=4, metavar=("PEER", "WORKLOAD", "DTYPE", "OUT"),
                     help=argparse.SUPPRESS)
     ap.add_argument("--no-starts", action="store_true", help=argparse.SUPPRESS)
@@ -445,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     started, t_start, load_start = dt.datetime.now(), time.perf_counter(), load_average()
     timing = QUICK if args.quick else FULL
     rounds = args.rounds if args.rounds is not None else (1 if args.quick else 2)
+    lead_rounds = args.lead_rounds if args.lead_rounds is not None else (1 if args.quick else 4)
+    total_rounds = max(rounds, lead_rounds)
     workloads = [_workload(n, args.quick) for n in args.only]
 
     def log(msg: str) -> None:
@@ -463,10 +472,12 @@ def main(argv: list[str] | None = None) -> int:
                 X, Y = w.data()
                 params = w.init_params()
             tries: dict[str, list[Row]] = {name: [] for name in args.peers}
-            for turn in range(rounds):
+            for turn in range(total_rounds):
                 for name in args.peers:
                     if turn and not tries[name][0].ok:
                         continue        # not installed, not comparable, error: once is enough
+                    if turn >= (lead_rounds if name in LEADERS else rounds):
+                        continue
                     row = (run_peer(name, w, dtype, params, X, Y, timing) if args.same_process
                            else run_peer_isolated(name, w, dtype, args.quick,
                                                   args.child_timeout, starts=turn == 0))
@@ -475,14 +486,15 @@ def main(argv: list[str] | None = None) -> int:
                             f"{fmt_s(row.result.first_call_s)}, loss "
                             f"{row.result.final_loss:.8g}" if row.ok
                             else f"{row.status}: {row.message}")
-                    log(f"{w.name} {dtype} {name} (round {turn + 1}/{rounds}): {what} "
+                    log(f"{w.name} {dtype} {name} (round {turn + 1}): {what} "
                         f"({row.wall_s:.1f} s)")
             results[(dtype, w.name)] = [best_round(tries[name]) for name in args.peers]
 
     report = render(argv=argv, quick=args.quick, dtypes=args.dtypes, workloads=workloads,
                     peers=args.peers, peaks=peaks, results=results, timing=timing,
                     started=started, elapsed_s=time.perf_counter() - t_start,
-                    loads=(load_start, load_average()), rounds=rounds)
+                    loads=(load_start, load_average()), rounds=rounds,
+                    lead_rounds=lead_rounds)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report + "\n", encoding="utf-8")
     print(report)
