@@ -231,6 +231,7 @@ def _compiler_or_error():
                 objects = super()._compile_mixins(str(fresh))
                 (fresh / "objects.txt").write_text(
                     "\n".join(os.path.relpath(o, fresh) for o in objects))
+                fresh.chmod(0o755)          # mkdtemp's 0700 would hide it from a shared cache
                 try:
                     os.replace(fresh, folder)
                 except OSError:                       # another process got there first
