@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -19,7 +18,7 @@ from symprop import Dense, Network, SpecError, TrainingError
 from symprop.cli import main
 from symprop.codegen import aot
 
-if shutil.which(os.environ.get("CC", "cc")) is None and shutil.which("gcc") is None:
+if not aot.has_c_compiler():
     pytest.skip("!! no C compiler (cc/gcc) on PATH: the ahead-of-time kernel tests cannot run; "
                 ".ci/run installs gcc", allow_module_level=True)
 if not (Path(sysconfig.get_paths()["include"]) / "Python.h").exists():

@@ -128,14 +128,24 @@ def _preload_blas() -> None:
 
 
 # -- building ------------------------------------------------------------------------------------
+def check_one_thread(threads: int | None) -> None:
+    """SpecError unless ``threads`` is None or 1: numba's thread pool is a part of numba, so a
+    build cannot split a minibatch."""
+    if threads not in (None, 1):
+        raise SpecError("ahead-of-time kernels run on one thread", key="threads",
+                        expected="threads=1 (or none) with an ahead-of-time build", got=threads)
+
+
+def has_c_compiler() -> bool:
+    return shutil.which(os.environ.get("CC", "cc")) is not None or shutil.which("gcc") is not None
+
+
 def build(source: Path, module: ModuleType) -> Path:
     """Compile the kernels of ``module`` (imported from ``source``) into its extension.
 
     Written atomically: built in a private folder, then renamed into place.
     """
-    if getattr(module, "PARTS", 1) != 1:
-        raise SpecError("an ahead-of-time build runs on one thread", key="threads",
-                        expected="threads=1 (or None) with aot=True", got=module.PARTS)
+    check_one_thread(getattr(module, "PARTS", 1))
     compiler = _compiler_or_error()
     target = extension_path(source)
     workdir = Path(tempfile.mkdtemp(prefix=".aot-", dir=source.parent))
@@ -143,9 +153,8 @@ def build(source: Path, module: ModuleType) -> Path:
         cc = compiler(target.name.split(".")[0], runtime_dir=source.parent / ".aot-runtime")
         cc.output_dir = str(workdir)
         cc.target_cpu = "host"
-        for export in EXPORTS:
-            kernel = getattr(module, export)
-            cc.export(export, _signature(module, export))(_forwarder(export, kernel))
+        for export, signature in _signatures(module).items():
+            cc.export(export, signature)(_forwarder(export, getattr(module, export)))
         try:
             cc.compile()
         except Exception as exc:        # noqa: BLE001 — the C toolchain's or numba's own words
@@ -163,15 +172,14 @@ def build(source: Path, module: ModuleType) -> Path:
 def _forwarder(export: str, kernel):
     """``def <export>(a0, a1, …): return kernel(a0, a1, …)`` — a compiled call of the @njit
     kernel, which keeps that kernel's own compile flags."""
-    count = len(kernel.py_func.__code__.co_varnames[:kernel.py_func.__code__.co_argcount])
-    args = ", ".join(f"a{i}" for i in range(count))
+    args = ", ".join(f"a{i}" for i in range(kernel.py_func.__code__.co_argcount))
     namespace = {"kernel": kernel}
     exec(f"def {export}({args}):\n    return kernel({args})\n", namespace)   # noqa: S102
     return namespace[export]
 
 
-def _signature(module: ModuleType, export: str) -> tuple:
-    """The argument types of ``export`` as `Kernels` calls it: C-contiguous arrays of the
+def _signatures(module: ModuleType) -> dict[str, tuple]:
+    """The argument types of each export as `Kernels` calls it: C-contiguous arrays of the
     module's dtype, int64 counts, scalars of the dtype, the uint64 random state."""
     import numpy as np
     from numba import typeof
@@ -190,12 +198,12 @@ def _signature(module: ModuleType, export: str) -> tuple:
                          np.zeros(1, dtype=np.uint64), np.zeros(1, dtype=np.int64),
                          history, history),
     }
-    return tuple(typeof(value) for value in examples[export])
+    return {export: tuple(typeof(value) for value in examples[export]) for export in EXPORTS}
 
 
 def _compiler_or_error():
     """numba's pycc with its C runtime part compiled once per cache folder, or a clear error."""
-    if shutil.which(os.environ.get("CC", "cc")) is None and shutil.which("gcc") is None:
+    if not has_c_compiler():
         raise SpecError("an ahead-of-time build needs a C compiler", key="aot",
                         expected="cc or gcc on PATH (Debian: apt-get install gcc)")
     try:

@@ -24,7 +24,6 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-from ..errors import SpecError
 from ..io import write_atomic
 
 ENV_VAR = "SYMPROP_CACHE_DIR"
@@ -128,9 +127,10 @@ def load(network, dtype: str = "float64", shape: str | None = None, fastmath: bo
 
     start = time.perf_counter()
     shape = check_options(network, dtype, shape)
-    if aot and threads not in (None, 1):
-        raise SpecError("ahead-of-time kernels run on one thread", key="threads",
-                        expected="threads=1 (or None) with aot=True", got=threads)
+    if aot:
+        from .aot import check_one_thread
+
+        check_one_thread(threads)
     folder = Path(directory).expanduser() if directory is not None else cache_dir()
     if aot is not False and threads in (None, 1):
         # builds are one-thread modules; with threads left to us, one made on purpose beats

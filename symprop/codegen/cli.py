@@ -50,10 +50,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"built {extension_path(kernels.path)} ({kernels.shape} kernels, {kernels.dtype},"
               f" ahead of time; module {kernels.path})", file=sys.stderr)
         return 0
-    if args.aot and args.threads not in (None, 1):
-        from ..errors import SpecError
-        raise SpecError("ahead-of-time kernels run on one thread", key="threads",
-                        expected="--threads 1 (or none) with --aot", got=args.threads)
+    if args.aot:
+        from .aot import check_one_thread
+
+        check_one_thread(args.threads)
     kernel = generate(network, dtype=args.dtype, shape=args.shape, fastmath=args.fastmath,
                       threads=1 if args.aot else args.threads)
     if args.output:

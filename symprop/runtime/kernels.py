@@ -52,7 +52,7 @@ def compile_network(network, dtype: str = "float64", shape: str | None = None,
 def is_compiled(function) -> bool:
     """A kernel needs no compiling on its next call: numba has compiled (or loaded) it, or it
     comes from an ahead-of-time build (a plain built-in function)."""
-    return bool(getattr(function, "signatures", True))
+    return bool(getattr(function, "overloads", True))
 
 
 class Kernels:
