@@ -12,7 +12,7 @@ from numba import njit
 from symprop import Dense, Network
 from symprop.codegen import generate as gen
 from symprop.codegen import support
-from symprop.codegen.vmath import BIT_CASTS, helpers_source
+from symprop.codegen.vmath import bit_casts, helpers_source
 
 DECORATOR = '@njit(cache=False, error_model="numpy", fastmath={"contract"})'   # as generated
 
@@ -32,7 +32,7 @@ def apply(which, x, out):
 
 def _helpers(dtype: str) -> dict:
     namespace = {"np": np, "math": math, "njit": njit}
-    namespace.update({name: getattr(support, name) for name in BIT_CASTS})
+    namespace.update({name: getattr(support, name) for name in bit_casts(dtype)})
     exec(helpers_source(dtype, DECORATOR) + APPLY, namespace)  # noqa: S102 (our own code)
     return namespace
 

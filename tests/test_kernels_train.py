@@ -19,6 +19,8 @@ NETS = {
     "regression": Network(inputs=1, layers=[Dense(1, "linear")], loss="sse", name="line"),
     "logistic": Network(inputs=1, layers=[Dense(1, "sigmoid")], loss="log"),
     "softmax": Network(inputs=1, layers=[Dense(3, "softmax")], loss="cross-entropy"),
+    "deep": Network(inputs=3, layers=[Dense(5, "tanh"), Dense(4, "relu"), Dense(3, "softmax")],
+                    loss="cross-entropy", name="deep"),
 }
 
 
@@ -102,6 +104,34 @@ def test_train_is_minibatch_sgd_with_a_partial_last_batch_and_shuffling():
     for key in params:
         np.testing.assert_allclose(params[key], manual[key], rtol=1e-13)
     np.testing.assert_allclose(history["loss"], losses, rtol=1e-13)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.7])
+def test_loop_training_replays_as_gradient_steps(momentum):
+    """The loop kernel folds each weight step into the gradient's BLAS product (bias steps stay
+    separate); replayed with `gradients` (its own products) and NumPy steps, it must agree."""
+    k = kernels("deep", "loops")
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(7, 3))
+    Y = np.eye(3)[rng.integers(0, 3, size=7)]
+    lr, seed = 0.3, 2
+    params, history = k.train(k.init_params(5), X, Y, epochs=3, batch_size=3,
+                              learning_rate=lr, momentum=momentum, seed=seed)
+    manual = k.init_params(5)
+    velocity = {n: np.zeros_like(v) for n, v in manual.items()}
+    state = np.array([seed], dtype=np.uint64)
+    order = np.empty(7, dtype=np.int64)
+    for _ in range(3):
+        shuffle_order(order, state, True)
+        for start in range(0, 7, 3):         # batches of 3, 3 and 1 rows
+            rows = order[start:start + 3]
+            grads = k.gradients(manual, X[rows], Y[rows])
+            for n in manual:
+                velocity[n] = momentum * velocity[n] - lr * grads[n]
+                manual[n] = manual[n] + velocity[n]
+    for key in params:
+        np.testing.assert_allclose(params[key], manual[key], rtol=1e-12, atol=1e-15)
+    assert history["loss"][-1] < history["loss"][0]
 
 
 def test_momentum_accumulates_a_velocity():

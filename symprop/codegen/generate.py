@@ -36,7 +36,7 @@ from .options import (
     n_params,
 )
 from .printer import KernelPrinter, TempNames, code, print_block
-from .vmath import BIT_CASTS, helpers_source
+from .vmath import bit_casts, helpers_source
 
 # the loop kernels evaluate exp/tanh in plain arithmetic (vmath.py) so that LLVM vectorises the
 # element-wise loops; the unrolled kernels are one dependent chain per sample: libm is faster
@@ -102,12 +102,13 @@ def generate(network, dtype: str = "float64", shape: str | None = None,
     context.update(_unrolled_context(f, dtype) if shape == "unrolled" else
                    _loops_context(f, dtype))
     template = environment().get_template("module.py.jinja")
-    context["support_import"] = _support_import(shape, parts, vector_math=False)
+    biases = any(name.startswith("b") for name in network.param_shapes())
+    context["support_import"] = _support_import(shape, parts, biases, dtype, vector_math=False)
     source = template.render(**context)
     if any(f"{name}(" in source for name in ("_exp", "_expm1", "_tanh")):
         # the vectorisable exp/tanh are module-level helpers (they need the bit casts): put
         # them before the kernels
-        context["support_import"] = _support_import(shape, parts, vector_math=True)
+        context["support_import"] = _support_import(shape, parts, biases, dtype, vector_math=True)
         source = template.render(**context)
         helpers = helpers_source(dtype, context["njit_vmath"])
         marker = "\n\n" + context["njit"] + "\n"
@@ -120,14 +121,17 @@ def generate(network, dtype: str = "float64", shape: str | None = None,
     return GeneratedKernel(source, dtype, shape, fastmath, tuple(network.param_shapes()), parts)
 
 
-def _support_import(shape: str, parts: int, vector_math: bool) -> str:
+def _support_import(shape: str, parts: int, biases: bool, dtype: str,
+                    vector_math: bool) -> str:
     """The import line for the `support` helpers the module calls, and no others."""
     names = ["shuffle_order"]
     if shape == "loops":
-        names += ["copy_into", "matmul_nn", "matmul_nt", "matmul_tn",
-                  "sgd_step_parts" if parts > 1 else "sgd_step"]
+        names += ["copy_into", "matmul_nn", "matmul_nt", "matmul_tn"]
+        # a serial train_epochs steps the weights inside their gradient's BLAS product
+        names += (["sgd_step_parts"] if parts > 1 else
+                  ["step_weights"] + (["sgd_step"] if biases else []))
     if vector_math:
-        names += BIT_CASTS
+        names += bit_casts(dtype)
     line = "from symprop.codegen.support import " + ", ".join(sorted(names))
     if len(line) <= 99:
         return line

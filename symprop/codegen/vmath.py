@@ -37,14 +37,18 @@ _SETTINGS = {
                 "mantissa": 23, "bias": 127, "from_bits": "float32_from_bits"},
 }
 TANH_CLAMP = {"float64": 20.0, "float32": 10.0}    # |x| beyond which tanh(x) rounds to ±1
-BIT_CASTS = ("float_bits", "float32_from_bits", "float64_from_bits")   # from support.py
+
+
+def bit_casts(dtype: str) -> tuple[str, str]:
+    """The `support` bit casts the helpers for ``dtype`` call: the module must import them."""
+    return "float_bits", _SETTINGS[dtype]["from_bits"]
 
 
 @cache
 def helpers_source(dtype: str, decorator: str) -> str:
     """The module-level helper functions ``_exp``, ``_expm1``, ``_tanh`` for ``dtype``.
 
-    They call the bit casts of `support` (BIT_CASTS): the module must import them.
+    They call the bit casts of `support` (`bit_casts`): the module must import them.
     """
     s = _SETTINGS[dtype]
     p = KernelPrinter({"dtype": dtype})
