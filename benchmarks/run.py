@@ -54,8 +54,10 @@ class Row:
 
 
 # -- measuring ----------------------------------------------------------------------------------
-def gemm_peak(dtype: str, n: int, repeats: int = 3) -> float:
-    """GFLOP/s of NumPy's matmul on n×n matrices, best of ``repeats`` after a warm-up."""
+def gemm_peak(dtype: str, n: int, repeats: int = 8) -> float:
+    """GFLOP/s of NumPy's matmul on n×n matrices, best of ``repeats`` after a warm-up (the
+    machine's speed moves in phases of seconds: enough runs to catch a fast one, like the
+    peers' timed runs)."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, n)).astype(dtype)
     b = rng.standard_normal((n, n)).astype(dtype)
@@ -67,6 +69,38 @@ def gemm_peak(dtype: str, n: int, repeats: int = 3) -> float:
         a @ b
         best = min(best, time.perf_counter() - t0)
     return 2.0 * n ** 3 / best / 1e9
+
+
+def gemm_at_shapes(w: Workload, dtype: str, budget_s: float = 0.3) -> float:
+    """GFLOP/s of NumPy doing nothing but the matrix products of one full-batch training step
+    of ``w`` (forward, weight gradients, deltas carried back: exactly ``flops_per_sample``
+    per row), fastest of as many runs as fit in ``budget_s``. What the BLAS gets at the
+    workload's own shapes: the ceiling of any peer built on it."""
+    rng = np.random.default_rng(0)
+    s, B = w.sizes, w.batch_size
+    W = [rng.standard_normal((s[i + 1], s[i])).astype(dtype) for i in range(len(s) - 1)]
+    A = [rng.standard_normal((B, n)).astype(dtype) for n in s]
+    D = [rng.standard_normal((B, n)).astype(dtype) for n in s[1:]]
+    Z = [np.empty((B, n), dtype=dtype) for n in s[1:]]
+    G = [np.empty_like(Wl) for Wl in W]
+    back = [np.empty((B, n), dtype=dtype) for n in s[1:-1]]
+
+    def step() -> None:
+        for i, Wl in enumerate(W):
+            np.matmul(A[i], Wl.T, out=Z[i])
+        for i in reversed(range(len(W))):
+            np.matmul(D[i].T, A[i], out=G[i])
+            if i:
+                np.matmul(D[i], W[i], out=back[i - 1])
+
+    step()
+    best, spent = float("inf"), 0.0
+    while spent < budget_s:
+        t0 = time.perf_counter()
+        step()
+        took = time.perf_counter() - t0
+        best, spent = min(best, took), spent + took
+    return w.flops_per_sample * B / best / 1e9
 
 
 def run_peer(name: str, workload: Workload, dtype: str, params: dict[str, np.ndarray],
@@ -260,7 +294,8 @@ def machine_info() -> list[str]:
 def render(*, argv: list[str], quick: bool, dtypes: list[str], workloads: list[Workload],
            peers: list[str], peaks: dict[str, float], results: dict[tuple[str, str], list[Row]],
            timing: Timing, started: dt.datetime, elapsed_s: float,
-           loads: tuple[str, str], rounds: int = 1, lead_rounds: int = 0) -> str:
+           loads: tuple[str, str], rounds: int = 1, lead_rounds: int = 0,
+           shape_gemm: dict[tuple[str, str], float] | None = None) -> str:
     L: list[str] = []
     title = "symprop benchmarks" + (" (quick)" if quick else "")
     L += [f"# {title}", "",
@@ -269,7 +304,7 @@ def render(*, argv: list[str], quick: bool, dtypes: list[str], workloads: list[W
     L += machine_info()
     L.append(f"- load average (1/5/15 min) at the start {loads[0]}, at the end {loads[1]}: "
              "other processes on these 2 cores slow the peers unevenly")
-    L += ["- NumPy GEMM peak (n×n matmul, best of 3): "
+    L += ["- NumPy GEMM peak (n×n matmul, best of 8): "
           + ", ".join(f"{d} {peaks[d]:.1f} GFLOP/s" for d in dtypes), ""]
     L += ["## Protocol", "",
           "Every peer runs in a fresh Python process (no thread pool left spinning by the "
@@ -306,6 +341,19 @@ def render(*, argv: list[str], quick: bool, dtypes: list[str], workloads: list[W
         L.append(f"| {w.name} | {w.describe()} | {w.epochs:,} | {n:,} | {w.learning_rate:g} "
                  f"| {w.flops_per_sample:,} | {_cell(w.dataset_note())} |")
     L.append("")
+    if shape_gemm:
+        L += ["*GEMMs alone* = NumPy doing nothing but one full-batch step's matrix products "
+              "(forward, weight gradients, deltas back; the FLOP/sample above) at the "
+              "workload's own shapes, fastest run: what this BLAS reaches there, the ceiling "
+              "of a peer built on it, as a share of the n×n peak.", "",
+              "| id | " + " | ".join(f"GEMMs alone, {d}" for d in dtypes) + " |",
+              "|---|" + "---|" * len(dtypes)]
+        for w in workloads:
+            L.append(f"| {w.name} | " + " | ".join(
+                f"{shape_gemm[(d, w.name)]:.3g} GFLOP/s "
+                f"({100 * shape_gemm[(d, w.name)] / peaks[d]:.0f} % of peak)"
+                for d in dtypes) + " |")
+        L.append("")
     busy = sorted({f"{w} {d} {peer_registry.label(r.peer)}" for (d, w), rows in results.items()
                    for r in rows if disturbed(r)})
     if busy:
@@ -465,6 +513,11 @@ def main(argv: list[str] | None = None) -> int:
         peaks[dtype] = gemm_peak(dtype, n_gemm)
         log(f"GEMM peak {dtype}: {peaks[dtype]:.1f} GFLOP/s")
 
+    shape_gemm = {(dtype, w.name): gemm_at_shapes(w, dtype)
+                  for dtype in args.dtypes for w in workloads}
+    for (dtype, name), rate in shape_gemm.items():
+        log(f"GEMMs alone at {name}'s shapes, {dtype}: {rate:.1f} GFLOP/s")
+
     results: dict[tuple[str, str], list[Row]] = {}
     for dtype in args.dtypes:
         for w in workloads:
@@ -494,7 +547,7 @@ def main(argv: list[str] | None = None) -> int:
                     peers=args.peers, peaks=peaks, results=results, timing=timing,
                     started=started, elapsed_s=time.perf_counter() - t_start,
                     loads=(load_start, load_average()), rounds=rounds,
-                    lead_rounds=lead_rounds)
+                    lead_rounds=lead_rounds, shape_gemm=shape_gemm)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report + "\n", encoding="utf-8")
     print(report)
