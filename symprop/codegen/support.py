@@ -34,20 +34,22 @@ def matmul_tn(A, B, out):
     np.dot(A.T, B, out)
 
 
+@njit(cache=True, error_model="numpy")
 def step_weights(D, below, W, v, lr, momentum):
     """The SGD step of a weight matrix from its batch gradient g = D.T @ below, never stored:
 
-    W -= lr*g, or with momentum v = momentum*v - lr*g; W += v — the same step as `sgd_step`.
-    In a kernel it is one BLAS gemm that adds -lr*g onto W (onto momentum*v) in place, so g
-    never makes a trip through memory (for a 784x256 layer that pass was 11 % of a step).
-    Arrays 2-d, one float dtype; W and v C-contiguous, D and below row-major (rows contiguous).
+    W -= lr*g, or with momentum v = momentum*v - lr*g; W += v — the same step as `sgd_step`,
+    as one BLAS gemm that adds -lr*g onto W (onto momentum*v) in place, so g never makes a trip
+    through memory (for a 784x256 layer that pass was 11 % of a step). Arrays 2-d, one float
+    dtype; W and v C-contiguous, D and below row-major with contiguous rows.
     """
-    g = D.T @ below
-    if momentum == 0:
-        W -= lr * g
-    else:
-        v[...] = momentum * v - lr * g
-        W += v
+    _gemm_step(D, below, W, v, lr, momentum)
+
+
+def _gemm_step(D, below, W, v, lr, momentum):
+    """`step_weights`' body: compiled only (the overload below), inside a cached function, so
+    numba compiles it once per machine rather than once per process."""
+    raise NotImplementedError("_gemm_step runs inside numba kernels only: call step_weights")
 
 
 @intrinsic
@@ -62,8 +64,8 @@ def _stack_copy(typingctx, value):
     return types.CPointer(value)(value), codegen
 
 
-@overload(step_weights, jit_options={"cache": True})
-def _step_weights_gemm(D, below, W, v, lr, momentum):
+@overload(_gemm_step)
+def _gemm_step_impl(D, below, W, v, lr, momentum):
     from numba.np.linalg import _BLAS, ensure_blas, get_blas_kind
 
     if not all(isinstance(a, types.Array) and a.ndim == 2 for a in (D, below, W, v)):
