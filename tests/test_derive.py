@@ -135,6 +135,41 @@ def test_derivatives_are_written_in_the_output():
         Y, sp.Rational(1, 2))
 
 
+def test_derivative_steps_show_the_proven_output_form():
+    steps = rules.output_derivative("sigmoid").steps
+    assert steps[0].startswith("f'(z) = ") and "f(z)*(1 - f(z))" in steps[1]
+    assert "proven" in steps[1]
+    assert rules.output_derivative("softmax").steps == ("∂y_j/∂net_k = y_j (δ_jk − y_k)",)
+
+
+@pytest.mark.parametrize("name", [n for n, row in rules.LOSSES.items() if row.differentiable])
+def test_loss_gradients_are_the_forms_simplify_gives(name):
+    """The cheap tidy (factor, minus into a sum) gives simplify's very expression tree."""
+    raw = sp.diff(rules.LOSSES[name].term(rules.Y, rules.D, rules.K), rules.Y)
+    assert sp.srepr(rules.loss_gradient(name)) == sp.srepr(sp.simplify(raw))
+
+
+def test_deriving_and_generating_never_import_sympy_physics():
+    """`sympy.simplify` imports sympy.physics (half a second of a cold start) on its first
+    call: the kernel path derives without it."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from symprop import Dense, Network\n"
+        "from symprop.codegen.generate import generate\n"
+        "nets = [Network(inputs=2, layers=[Dense(2, 'sigmoid'), Dense(1, 'sigmoid')],\n"
+        "                loss='sse'),\n"
+        "        Network(inputs=4, layers=[Dense(3, 'tanh'), Dense(3, 'softmax')],\n"
+        "                loss='cross-entropy'),\n"
+        "        Network(inputs=4, layers=[Dense(3, 'relu'), Dense(1, 'sigmoid')], loss='log')]\n"
+        "for net in nets:\n"
+        "    generate(net, shape='loops')\n"
+        "assert 'sympy.physics' not in sys.modules, 'sympy.physics was imported'\n")
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+
+
 def test_a_new_smooth_activation_by_its_formula_alone(monkeypatch):
     """One row with a formula: the output form is found and proven, not typed in."""
     rows = dict(rules.ACTIVATIONS)

@@ -20,7 +20,17 @@ import sympy as sp
 
 from . import symbols as S
 from .chain import Chain, SumOver
-from .rules import ACTIVATIONS, LOSSES, D, K, Y, Z, loss_gradient, output_derivative
+from .rules import (
+    ACTIVATIONS,
+    LOSSES,
+    D,
+    K,
+    Y,
+    Z,
+    loss_gradient,
+    output_derivative,
+    tidy_fraction,
+)
 
 
 @dataclass(frozen=True)
@@ -208,9 +218,9 @@ def _softmax_delta(network, l: int, u: sp.Symbol, dE_dy: sp.Expr) -> tuple[Chain
     """
     v = sp.Symbol("q_", integer=True, positive=True)
     y, n = S.out(l), network.sizes[l]
-    summand = sp.simplify(y[v] * dE_dy.xreplace({u: v}))
+    summand = tidy_fraction(y[v] * dE_dy.xreplace({u: v}))
     loss_row = LOSSES[network.loss]
-    if loss_row.one_hot and sp.simplify(summand + S.d[v]) == 0:
+    if loss_row.one_hot and sp.cancel(summand + S.d[v]) == 0:
         total = sp.Integer(-1)   # Σ_j −d_j = −1 for targets that sum to one
         simple = sp.factor(sp.expand(y[u] * (dE_dy - total)))
         return Chain((simple,)), (f"softmax with {network.loss}: δ_k = y_k(∂E/∂y_k − Σ_j y_j "

@@ -107,7 +107,19 @@ class Derivative:
 
     in_net: sp.Expr                     # f'(z), in Z
     in_output: sp.Expr | None           # g(y) with f'(z) = g(f(z)), in Y
-    steps: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())     # the steps, where they are not the usual
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The proof's steps as text. Simplifying f'(z) for display costs a cold process half a
+        second (SymPy's simplify imports sympy.physics), so it is done only when asked for."""
+        if self.notes:
+            return self.notes
+        steps = (f"f'(z) = {sp.simplify(self.in_net)}",)
+        if self.in_output is not None:
+            shown = self.in_output.subs(Y, sp.Symbol("f(z)"))
+            steps += (f"= {shown}   (proven: f'(z) - g(f(z)) simplifies to 0)",)
+        return steps
 
 
 def _poly_in_output(fz: sp.Expr, dfz: sp.Expr, max_degree: int = 3) -> sp.Expr | None:
@@ -205,12 +217,7 @@ def output_derivative(name: str, relu_at_zero: sp.Rational = sp.S.Zero) -> Deriv
         out = _piecewise_linear_in_output(row, dfz, relu_at_zero)
         steps = (f"f'(z) = {dfz}", "f(z) > 0 exactly when z > 0, so f'(z) = step(f(z))")
         return Derivative(dfz, out, steps)
-    out = _poly_in_output(fz, dfz) or _inverse_in_output(fz, dfz)
-    steps = (f"f'(z) = {sp.simplify(dfz)}",)
-    if out is not None:
-        shown = out.subs(Y, sp.Symbol("f(z)"))
-        steps += (f"= {shown}   (proven: f'(z) - g(f(z)) simplifies to 0)",)
-    return Derivative(dfz, out, steps)
+    return Derivative(dfz, _poly_in_output(fz, dfz) or _inverse_in_output(fz, dfz))
 
 
 def activation(name: str) -> Activation:
@@ -223,4 +230,20 @@ def loss(name: str) -> Loss:
 
 def loss_gradient(name: str) -> sp.Expr:
     """∂E/∂y_k for one output unit, derived from the loss row (in Y, D, K)."""
-    return sp.simplify(sp.diff(LOSSES[name].term(Y, D, K), Y))
+    return tidy_fraction(sp.diff(LOSSES[name].term(Y, D, K), Y))
+
+
+def tidy_fraction(expr: sp.Expr) -> sp.Expr:
+    """``expr`` factored, with a leading minus taken into a sum on top: (d - y)/(y(y - 1))
+    rather than -(y - d)/(y(y - 1)). For the built-in rules this is the form `sympy.simplify`
+    gives, without its half-second first call (simplify imports sympy.physics)."""
+    factored = sp.factor(expr)
+    coeff, rest = factored.as_coeff_Mul()
+    if coeff < 0:
+        top, bottom = sp.fraction(rest)
+        factors = sp.Mul.make_args(top)
+        for i, factor in enumerate(factors):
+            if factor.is_Add:
+                flipped = factors[:i] + (-factor,) + factors[i + 1:]
+                return -coeff * sp.Mul(*flipped) / bottom
+    return factored
