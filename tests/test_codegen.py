@@ -217,8 +217,10 @@ def test_cli_bad_input_exits_2(tmp_path, capsys):
 
 
 # -- a new activation is one row ----------------------------------------------------------------
-def test_a_new_activation_row_reaches_the_kernels(monkeypatch, tmp_path):
-    """swish(z) = z σ(z): its derivative has no form in the output, so δ uses the net input."""
+@pytest.mark.parametrize("shape", ["unrolled", "loops"])
+def test_a_new_activation_row_reaches_the_kernels(monkeypatch, tmp_path, shape):
+    """swish(z) = z σ(z): its derivative has no form in the output, so δ uses the net input
+    (the loop kernel keeps Z1 for it, which it drops for layers whose δ reads only outputs)."""
     monkeypatch.setenv("SYMPROP_CACHE_DIR", str(tmp_path))
     row = rules.Activation("swish", lambda v: v / (1 + sp.exp(-v)), r"\mathrm{swish}")
     monkeypatch.setitem(rules.ACTIVATIONS, "swish", row)
@@ -227,9 +229,13 @@ def test_a_new_activation_row_reaches_the_kernels(monkeypatch, tmp_path):
         net = Network(inputs=2, layers=[Dense(3, "swish"), Dense(1, "linear")], loss="sse")
         lay = net.derive().layer(1)
         assert not lay.fprime_in_output
-        src = gen.generate(net).source
+        src = gen.generate(net, shape=shape).source
         assert "swish" in src
-        kernels = net.compile()
+        if shape == "loops":
+            assert "Z1[r, k] = z" in src
+            tanh = Network(inputs=2, layers=[Dense(3, "tanh"), Dense(1, "linear")], loss="sse")
+            assert "Z1[r, k] = z" not in gen.generate(tanh, shape="loops").source
+        kernels = net.compile(shape=shape)
         rng = np.random.default_rng(0)
         params = {k: v + rng.normal(0, 0.2, v.shape) for k, v in kernels.init_params(1).items()}
         X, Y = rng.normal(size=(4, 2)), rng.normal(size=(4, 1))

@@ -326,6 +326,9 @@ def _loops_context(f: NetworkFormulas, dtype: str) -> dict:
             entry["delta_lines"] = block.lines()
             entry["delta_ops"] = block.ops
             entry["needs"] = {str(s) for s in lf.delta.free_symbols}
+        # the net inputs outlive the forward pass only where a delta (or the loss) reads them:
+        # storing them back otherwise costs a ReLU layer of W3 a third of its time
+        entry["keep_z"] = l == depth or "z" in entry["needs"]
         layers.append(entry)
     out = f.layers[-1]
     sums = [{"name": str(s.symbol), "code": code(s.summand, dtype, vector),
