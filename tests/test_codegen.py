@@ -63,6 +63,22 @@ def test_cse_names_temporaries_and_counts_operations():
     assert block.ops == sp.count_ops(y * (1 - y)) + sp.count_ops(sp.Symbol("t") * (y - d))
 
 
+def test_factors_that_wait_on_the_layer_above_are_multiplied_in_last():
+    """δ1 = δ2·h(1 − h)·w: the product of what is known early is made while δ2 is still being
+    computed, so a sample's dependency chain gets one multiply instead of three."""
+    delta, h, w = sp.symbols("delta2_1 out1_1 w2_1_1", real=True)
+    expr = delta * h * w * (1 - h)
+    late = print_block([("delta1_1", expr)], "float64", cse=False, late=("delta2_",))
+    assert late.lines() == ["delta1_1 = delta2_1*(out1_1*w2_1_1*(1.0 - out1_1))"]
+    assert eval(late.outputs[0][1], {"delta2_1": 0.3, "out1_1": 0.6, "w2_1_1": -1.7}) == \
+        pytest.approx(0.3 * 0.6 * -1.7 * 0.4, rel=1e-15)
+    plain = print_block([("delta1_1", expr)], "float64", cse=False)
+    assert "(out1_1" not in plain.outputs[0][1]
+    # one early factor: nothing to gain, the usual order stays
+    single = print_block([("d", delta * w)], "float64", cse=False, late=("delta2_",))
+    assert single.outputs[0][1] == code(delta * w, "float64")
+
+
 def test_printer_rejects_an_unknown_dtype():
     with pytest.raises(ValueError):
         KernelPrinter({"dtype": "float16"})

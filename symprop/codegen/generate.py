@@ -249,7 +249,9 @@ def _unrolled_context(f: NetworkFormulas, dtype: str) -> dict:
     backward: list[str] = []
     for lf, units in reversed(list(zip(f.layers, f.units, strict=True))):
         l = lf.layer
-        block = print_block([(f"delta{l}_{u.unit}", u.delta) for u in units], dtype, temps)
+        # the deltas of the layer above come last in a sample's chain: multiply them in last
+        block = print_block([(f"delta{l}_{u.unit}", u.delta) for u in units], dtype, temps,
+                            late=(f"delta{l + 1}_",))
         backward.append(f"# {lf.text['delta']}")
         backward.append(f"# Total ops: {block.ops}")
         backward.extend(block.lines())

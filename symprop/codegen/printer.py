@@ -25,7 +25,7 @@ class KernelPrinter(PythonCodePrinter):
 
     printmethod = "_symprop_kernel"
     _default_settings = {**PythonCodePrinter._default_settings, "dtype": "float64",
-                         "vector_math": False}
+                         "vector_math": False, "late": ()}
 
     def __init__(self, settings: dict | None = None) -> None:
         super().__init__(settings or {})
@@ -139,11 +139,35 @@ class KernelPrinter(PythonCodePrinter):
         return expr.name   # every symbol reaching here is one of ours: ASCII identifiers
 
     def _print_Mul(self, expr: sp.Mul) -> str:
+        late = self._late_first(expr)
+        if late is not None:
+            return late
         coeff, rest = expr.as_coeff_Mul()
         if coeff.is_Rational and not coeff.is_Integer and coeff > 0 and rest != 1:
             # 0.5*(y - d)**2 rather than SymPy's (1/2)*… or …/2
             return f"{self._print(coeff)}*{self.parenthesize(rest, PRECEDENCE['Mul'])}"
         return super()._print_Mul(expr)
+
+
+    def _late_first(self, expr: sp.Mul) -> str | None:
+        """``late*(a*b*c)`` when only ``late`` waits on the symbols named in the ``late``
+        setting (the deltas of the layer above, at the end of a per-sample dependency chain):
+        Python multiplies left to right, so the product of the factors known early is made
+        while the late one is still being computed, and the chain gets one multiply, not
+        three."""
+        prefixes = self._settings["late"]
+        if not prefixes:
+            return None
+        coeff, rest = expr.as_coeff_Mul()
+        factors = sp.Mul.make_args(rest)
+        waits = [f.free_symbols and any(str(s).startswith(prefixes) for s in f.free_symbols)
+                 for f in factors]
+        early = [f for f, w in zip(factors, waits, strict=True) if not w]
+        if not any(waits) or len(early) + (coeff != 1) < 2:
+            return None
+        late = sp.Mul(*(f for f, w in zip(factors, waits, strict=True) if w))
+        return (f"{self.parenthesize(late, PRECEDENCE['Mul'])}"
+                f"*({self._print(coeff * sp.Mul(*early))})")
 
 
 def _softplus_argument(arg: sp.Expr) -> sp.Expr | None:
@@ -187,10 +211,12 @@ class TempNames:
 
 def print_block(outputs: Iterable[tuple[str, sp.Expr]], dtype: str,
                 temps: TempNames | None = None, cse: bool = True,
-                vector_math: bool = False) -> Block:
-    """CSE over all ``outputs`` at once (temporaries ``_t0, _t1, …``) and print them."""
+                vector_math: bool = False, late: tuple[str, ...] = ()) -> Block:
+    """CSE over all ``outputs`` at once (temporaries ``_t0, _t1, …``) and print them.
+
+    ``late``: name prefixes of symbols known last (see `KernelPrinter._late_first`)."""
     names, exprs = zip(*outputs, strict=True) if outputs else ((), ())
-    printer = KernelPrinter({"dtype": dtype, "vector_math": vector_math})
+    printer = KernelPrinter({"dtype": dtype, "vector_math": vector_math, "late": late})
     temps = temps if temps is not None else TempNames()
     if cse and exprs:
         replacements, reduced = sp.cse(list(exprs), symbols=temps, order="none")

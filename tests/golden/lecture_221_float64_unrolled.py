@@ -159,8 +159,8 @@ def backward(X, Y, W1, W2, gW1, gW2):
         delta2_1 = out2_1*(1.0 - out2_1)*(-d1 + out2_1)
         # delta1[j] = h1[j]*(1 - h1[j]) * sum_k(w2[k,j] * delta2[k])
         # Total ops: 8
-        delta1_1 = delta2_1*out1_1*w2_1_1*(1.0 - out1_1)
-        delta1_2 = delta2_1*out1_2*w2_1_2*(1.0 - out1_2)
+        delta1_1 = delta2_1*(out1_1*w2_1_1*(1.0 - out1_1))
+        delta1_2 = delta2_1*(out1_2*w2_1_2*(1.0 - out1_2))
         # dE/dw1[j,m] = delta1[j] * x[m]
         gw1_1_1 += delta1_1*x1
         gw1_1_2 += delta1_1*x2
@@ -263,8 +263,8 @@ def train_epochs(X, Y, W1, W2, vW1, vW2, epochs, batch_size, lr, momentum,
                 delta2_1 = out2_1*(1.0 - out2_1)*(-d1 + out2_1)
                 # delta1[j] = h1[j]*(1 - h1[j]) * sum_k(w2[k,j] * delta2[k])
                 # Total ops: 8
-                delta1_1 = delta2_1*out1_1*w2_1_1*(1.0 - out1_1)
-                delta1_2 = delta2_1*out1_2*w2_1_2*(1.0 - out1_2)
+                delta1_1 = delta2_1*(out1_1*w2_1_1*(1.0 - out1_1))
+                delta1_2 = delta2_1*(out1_2*w2_1_2*(1.0 - out1_2))
                 # dE/dw1[j,m] = delta1[j] * x[m]
                 gw1_1_1 += delta1_1*x1
                 gw1_1_2 += delta1_1*x2
