@@ -31,7 +31,10 @@ def test_step_weights_is_the_sgd_step_of_the_batch_gradient(dtype, rtol, momentu
     g = D[:6].astype(float).T @ below[:6].astype(float)
     v_ref = momentum * v0 - 0.125 * g if momentum else v0
     W_ref = W0 + v_ref if momentum else W0 - 0.125 * g
-    for run in (_step_first_rows, lambda *a: step_weights(a[0][:6], a[1][:6], *a[2:6])):
+    runs = (_step_first_rows,                                      # inside a kernel
+             lambda *a: step_weights(a[0][:6], a[1][:6], *a[2:6]),  # the cached dispatcher
+             lambda *a: support._gemm_step(a[0][:6], a[1][:6], *a[2:6]))  # NumPy reference
+    for run in runs:
         W, v = W0.copy(), v0.copy()
         run(D, below, W, v, np.dtype(dtype).type(0.125), np.dtype(dtype).type(momentum), 6)
         np.testing.assert_allclose(W, W_ref, rtol=rtol, atol=rtol)
@@ -53,6 +56,9 @@ def test_step_weights_refuses_arrays_that_do_not_fit():
     with pytest.raises(ValueError, match="shapes or memory layout"):   # a column view
         _step_first_rows(np.ones((2, 3)), np.ones((2, 8))[:, ::2], W, np.zeros_like(W),
                          0.1, 0.0, 2)
+    with pytest.raises(ValueError, match="shapes or memory layout"):   # the NumPy reference
+        support._gemm_step(np.ones((2, 3)), np.ones((2, 8))[:, ::2], W, np.zeros_like(W),
+                           0.1, 0.0)
 
 
 NETS = [

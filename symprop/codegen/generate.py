@@ -102,7 +102,7 @@ def generate(network, dtype: str = "float64", shape: str | None = None,
     context.update(_unrolled_context(f, dtype) if shape == "unrolled" else
                    _loops_context(f, dtype))
     template = environment().get_template("module.py.jinja")
-    biases = any(name.startswith("b") for name in network.param_shapes())
+    biases = any(layer.bias for layer in network.layers)
     context["support_import"] = _support_import(shape, parts, biases, dtype, vector_math=False)
     source = template.render(**context)
     if any(f"{name}(" in source for name in ("_exp", "_expm1", "_tanh")):

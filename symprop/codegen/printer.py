@@ -160,8 +160,7 @@ class KernelPrinter(PythonCodePrinter):
             return None
         coeff, rest = expr.as_coeff_Mul()
         factors = sp.Mul.make_args(rest)
-        waits = [f.free_symbols and any(str(s).startswith(prefixes) for s in f.free_symbols)
-                 for f in factors]
+        waits = [any(str(s).startswith(prefixes) for s in f.free_symbols) for f in factors]
         early = [f for f, w in zip(factors, waits, strict=True) if not w]
         if not any(waits) or len(early) + (coeff != 1) < 2:
             return None

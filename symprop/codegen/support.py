@@ -46,10 +46,29 @@ def step_weights(D, below, W, v, lr, momentum):
     _gemm_step(D, below, W, v, lr, momentum)
 
 
+def _layout_fits(D, below, W, v) -> bool:
+    """The arrays `step_weights` can hand to BLAS: 2-d, shapes that chain, contiguous rows, W and
+    v C-contiguous (compiled into the kernel, and run as is by the NumPy reference)."""
+    rows, n_out = D.shape
+    n_in = below.shape[1]
+    item = W.itemsize
+    return (below.shape[0] == rows and W.shape == (n_out, n_in) and v.shape == W.shape
+            and D.strides[1] == item and below.strides[1] == item
+            and W.strides == (n_in * item, item) and v.strides == W.strides)
+
+
 def _gemm_step(D, below, W, v, lr, momentum):
-    """`step_weights`' body: compiled only (the overload below), inside a cached function, so
-    numba compiles it once per machine rather than once per process."""
-    raise NotImplementedError("_gemm_step runs inside numba kernels only: call step_weights")
+    """`step_weights`' body. In a kernel it is the BLAS gemm of the overload below (compiled
+    inside the cached `step_weights`, so once per machine); from Python it is this NumPy
+    reference, which the tests hold the compiled step to."""
+    if not _layout_fits(D, below, W, v):
+        raise ValueError("step_weights: shapes or memory layout do not fit")
+    gradient = D.T @ below
+    if momentum == 0:
+        W -= lr * gradient
+    else:
+        v[...] = momentum * v - lr * gradient
+        W += v
 
 
 @intrinsic
@@ -76,14 +95,14 @@ def _gemm_step_impl(D, below, W, v, lr, momentum):
     scalar = np.dtype(str(W.dtype)).type
     no, yes = ord("n"), ord("t")
 
+    fits = njit(_layout_fits)
+
     def impl(D, below, W, v, lr, momentum):
+        if not fits(D, below, W, v):
+            raise ValueError("step_weights: shapes or memory layout do not fit")
         rows, n_out = D.shape
         n_in = below.shape[1]
         item = W.itemsize
-        if (below.shape[0] != rows or W.shape != (n_out, n_in) or v.shape != W.shape
-                or D.strides[1] != item or below.strides[1] != item
-                or W.strides != (n_in * item, item) or v.strides != W.strides):
-            raise ValueError("step_weights: shapes or memory layout do not fit")
         # BLAS sees a row-major (a, b) array as the column-major b x a matrix, its transpose:
         # W^T (n_in x n_out) = alpha * below^T (n_in x rows) @ D (rows x n_out) + beta * W^T
         target = W if momentum == 0 else v
