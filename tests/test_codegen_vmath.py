@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import mpmath
 import numpy as np
@@ -11,35 +12,34 @@ from numba import njit
 
 from symprop import Dense, Network
 from symprop.codegen import generate as gen
-from symprop.codegen import support
-from symprop.codegen.vmath import bit_casts, helpers_source
+from symprop.codegen import vector_math as vm
+from symprop.codegen.vmath import LIBRARY, helpers_called, library_source
+from symprop.io import write_atomic
 
-DECORATOR = '@njit(cache=False, error_model="numpy", fastmath={"contract"})'   # as generated
 
-
-APPLY = """
 @njit(error_model="numpy")
-def apply(which, x, out):
+def _apply64(which, x, out):
     for i in range(x.size):
         if which == 0:
-            out[i] = _exp(x[i])
+            out[i] = vm.exp_float64(x[i])
         elif which == 1:
-            out[i] = _expm1(x[i])
+            out[i] = vm.expm1_float64(x[i])
         else:
-            out[i] = _tanh(x[i])
-"""
-
-
-def _helpers(dtype: str) -> dict:
-    namespace = {"np": np, "math": math, "njit": njit}
-    namespace.update({name: getattr(support, name) for name in bit_casts(dtype)})
-    exec(helpers_source(dtype, DECORATOR) + APPLY, namespace)  # noqa: S102 (our own code)
-    return namespace
+            out[i] = vm.tanh_float64(x[i])
 
 
 @pytest.fixture(scope="module")
 def f64():
-    return _helpers("float64")["apply"]
+    return _apply64
+
+
+def test_golden_vector_math_library():
+    """The checked-in library is exactly what vmath renders; SYMPROP_UPDATE_GOLDEN=1 rewrites it."""
+    text = library_source()
+    if os.environ.get("SYMPROP_UPDATE_GOLDEN") == "1":
+        write_atomic(LIBRARY, text)
+    assert LIBRARY.read_text(encoding="utf-8") == text, \
+        "vector_math.py differs from what vmath renders: review, then `make golden`"
 
 
 def _relative_error(got: np.ndarray, exact: list) -> float:
@@ -68,8 +68,7 @@ def test_clamped_arguments_stay_finite(f64):
 
 
 def test_float32_helpers_to_float32_precision():
-    ns = _helpers("float32")
-    exp32, tanh32 = ns["_exp"], ns["_tanh"]
+    exp32, tanh32 = vm.exp_float32, vm.tanh_float32
     for v in (-80.0, -3.3, -0.01, 0.0, 0.7, 5.0, 60.0):
         x = np.float32(v)
         assert exp32(x) == pytest.approx(math.exp(float(x)), rel=3e-7)
@@ -83,10 +82,14 @@ def test_the_loop_kernels_call_them_and_the_unrolled_ones_do_not():
     net = Network(inputs=2, layers=[Dense(3, "tanh"), Dense(1, "sigmoid")])
     loops = gen.generate(net, shape="loops").source
     unrolled = gen.generate(net, shape="unrolled").source
-    assert "def _tanh(x):" in loops and "= _tanh(z)" in loops
-    assert "_tanh" not in unrolled and "math.tanh(" in unrolled
+    # imported from the library, compiled once per machine: never defined in the module
+    assert "from symprop.codegen.vector_math import exp_float64, tanh_float64" in loops
+    assert "def " + "tanh_float64" not in loops and "= tanh_float64(z)" in loops
+    assert helpers_called(loops) == ["exp_float64", "tanh_float64"]
+    assert "tanh_float64" not in unrolled and "math.tanh(" in unrolled
+    assert "vector_math" not in unrolled and helpers_called(unrolled) == []
     # the stable sigmoid's branches share one exp(-|z|): computed once (vectorised) before a
     # select, never a libm call inside a branch
-    assert "_f0 = _exp(-abs(z))" in loops and "if (z >= 0.0) else (_f0*_f1)" in loops
+    assert "_f0 = exp_float64(-abs(z))" in loops and "if (z >= 0.0) else (_f0*_f1)" in loops
     assert "math.exp(" not in loops.split("def forward")[1].split("def loss")[0]
     assert "_f2_1_0 = math.exp(-abs(net2_1))" in unrolled

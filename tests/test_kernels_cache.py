@@ -96,5 +96,6 @@ def test_generated_modules_import_only_numpy_numba_and_the_shared_helpers(lectur
 
     source = generate(lecture, shape=shape).source
     imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
-    assert all(line.split()[1] in ("math", "numpy", "numba", "symprop.codegen.support")
+    assert all(line.split()[1] in ("math", "numpy", "numba", "symprop.codegen.support",
+                                   "symprop.codegen.vector_math")
                for line in imports), imports

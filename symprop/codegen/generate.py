@@ -36,7 +36,7 @@ from .options import (
     n_params,
 )
 from .printer import KernelPrinter, TempNames, code, print_block
-from .vmath import bit_casts, helpers_source
+from .vmath import helpers_called
 
 # the loop kernels evaluate exp/tanh in plain arithmetic (vmath.py) so that LLVM vectorises the
 # element-wise loops; the unrolled kernels are one dependent chain per sample: libm is faster
@@ -103,17 +103,13 @@ def generate(network, dtype: str = "float64", shape: str | None = None,
                    _loops_context(f, dtype))
     template = environment().get_template("module.py.jinja")
     biases = any(layer.bias for layer in network.layers)
-    context["support_import"] = _support_import(shape, parts, biases, dtype, vector_math=False)
+    context["support_import"] = _support_import(shape, parts, biases)
     source = template.render(**context)
-    if any(f"{name}(" in source for name in ("_exp", "_expm1", "_tanh")):
-        # the vectorisable exp/tanh are module-level helpers (they need the bit casts): put
-        # them before the kernels
-        context["support_import"] = _support_import(shape, parts, biases, dtype, vector_math=True)
+    helpers = helpers_called(source)
+    if helpers:
+        # the vectorisable exp/tanh are compiled once per machine in `vector_math`: import them
+        context["support_import"] += "\n" + _import_line("symprop.codegen.vector_math", helpers)
         source = template.render(**context)
-        helpers = helpers_source(dtype, context["njit_vmath"])
-        marker = "\n\n" + context["njit"] + "\n"
-        at = source.index(marker)
-        source = source[:at] + "\n\n" + helpers.rstrip("\n") + "\n" + source[at:]
     try:
         ast.parse(source)
     except SyntaxError as exc:   # a generator bug, never the user's: say where
@@ -121,8 +117,7 @@ def generate(network, dtype: str = "float64", shape: str | None = None,
     return GeneratedKernel(source, dtype, shape, fastmath, tuple(network.param_shapes()), parts)
 
 
-def _support_import(shape: str, parts: int, biases: bool, dtype: str,
-                    vector_math: bool) -> str:
+def _support_import(shape: str, parts: int, biases: bool) -> str:
     """The import line for the `support` helpers the module calls, and no others."""
     names = ["shuffle_order"]
     if shape == "loops":
@@ -130,13 +125,15 @@ def _support_import(shape: str, parts: int, biases: bool, dtype: str,
         # a serial train_epochs steps the weights inside their gradient's BLAS product
         names += (["sgd_step_parts"] if parts > 1 else
                   ["step_weights"] + (["sgd_step"] if biases else []))
-    if vector_math:
-        names += bit_casts(dtype)
-    line = "from symprop.codegen.support import " + ", ".join(sorted(names))
+    return _import_line("symprop.codegen.support", names)
+
+
+def _import_line(module: str, names: list[str]) -> str:
+    """``from module import a, b, …`` in sorted order, wrapped to 99 columns."""
+    line = f"from {module} import " + ", ".join(sorted(names))
     if len(line) <= 99:
         return line
-    return _wrap_args(", ".join(sorted(names)) + ")", 0,
-                      head="from symprop.codegen.support import (")
+    return _wrap_args(", ".join(sorted(names)) + ")", 0, head=f"from {module} import (")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,9 +156,6 @@ def _common_context(f: NetworkFormulas, dtype: str, shape: str, fastmath: bool) 
         "structure": " -> ".join(structure) + f"; loss {network.loss}",
         "dtype": dtype, "dt": dt, "shape": shape, "fastmath": fastmath,
         "njit": decorator,
-        # the polynomials may fuse a*b + c into one FMA (one rounding, not two): their error
-        # stays about one ulp, and a float64 tanh takes 2.4 instead of 3.7 ns (measured)
-        "njit_vmath": decorator if fastmath else decorator[:-1] + ', fastmath={"contract"})',
         "params": params,
         "param_names": repr(tuple(p["name"] for p in params)),
         "param_shapes": repr(tuple(p["shape"] for p in params)),

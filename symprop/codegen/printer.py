@@ -20,6 +20,11 @@ from sympy.printing.str import StrPrinter
 from .options import DTYPES
 
 
+def helper_name(kind: str, dtype: str) -> str:
+    """The `vector_math` function for ``kind`` (exp, expm1, tanh) in ``dtype``: exp_float64."""
+    return f"{kind}_{dtype}"
+
+
 class KernelPrinter(PythonCodePrinter):
     """Prints scalar SymPy expressions as numba-compatible Python in one float dtype."""
 
@@ -121,11 +126,11 @@ class KernelPrinter(PythonCodePrinter):
         return self._settings["vector_math"] and not self._in_piecewise
 
     def _print_exp(self, expr: sp.exp) -> str:
-        name = "_exp" if self._vector() else "math.exp"
+        name = helper_name("exp", self._settings["dtype"]) if self._vector() else "math.exp"
         return f"{name}({self._print(expr.args[0])})"
 
     def _print_tanh(self, expr: sp.tanh) -> str:
-        name = "_tanh" if self._vector() else "math.tanh"
+        name = helper_name("tanh", self._settings["dtype"]) if self._vector() else "math.tanh"
         return f"{name}({self._print(expr.args[0])})"
 
     def _print_Piecewise(self, expr: sp.Piecewise) -> str:
