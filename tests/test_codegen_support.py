@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import numpy as np
@@ -84,3 +85,26 @@ def test_the_support_import_names_exactly_the_helpers_the_module_calls(net, shap
                 for target in node.targets if isinstance(target, ast.Name)}
     assert imported == used & helpers
     assert ("step_weights" in imported) == (shape == "loops" and threads == 1)
+
+
+def test_the_cached_allocators_make_the_arrays_asked_for():
+    W = np.ones((3, 5), dtype=np.float32)
+    for made, shape, dtype in (
+            (support.empty_matrix(4, 7, np.float32), (4, 7), np.float32),
+            (support.empty_vector(6, np.int64), (6,), np.int64),
+            (support.empty_like(W), (3, 5), np.float32),
+            (support.empty_stack(2, W), (2, 3, 5), np.float32)):
+        assert made.shape == shape and made.dtype == dtype and made.flags.c_contiguous
+
+
+@pytest.mark.parametrize("net", NETS, ids=["biases", "no-biases"])
+@pytest.mark.parametrize("shape,threads", [("loops", 1), ("loops", 2), ("unrolled", 1)])
+def test_allocation_sizes_are_never_number_literals(net, shape, threads):
+    """numba specialises a call on a literal int: `empty_matrix(rows, 32, ...)` would compile the
+    once-per-machine allocator anew for every width. Sizes come from shapes or variables."""
+    source = gen.generate(net, shape=shape, threads=threads).source
+    calls = re.findall(r"\bempty_(?:matrix|vector|stack)\(([^()]*(?:\([^()]*\))?[^()]*)\)", source)
+    assert calls
+    for args in calls:
+        sizes = [a.strip() for a in args.split(",")][:-1]
+        assert all(not re.fullmatch(r"\d+|[A-Z_]+", size) for size in sizes), args

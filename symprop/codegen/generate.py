@@ -15,7 +15,9 @@ only through ``repr`` in comments and string constants, never as an identifier.
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -102,14 +104,14 @@ def generate(network, dtype: str = "float64", shape: str | None = None,
     context.update(_unrolled_context(f, dtype) if shape == "unrolled" else
                    _loops_context(f, dtype))
     template = environment().get_template("module.py.jinja")
-    biases = any(layer.bias for layer in network.layers)
-    context["support_import"] = _support_import(shape, parts, biases)
+    context["support_import"] = _IMPORTS_HERE
     source = template.render(**context)
-    helpers = helpers_called(source)
-    if helpers:
-        # the vectorisable exp/tanh are compiled once per machine in `vector_math`: import them
-        context["support_import"] += "\n" + _import_line("symprop.codegen.vector_math", helpers)
-        source = template.render(**context)
+    # import exactly the shared helpers the module calls: the `support` ones, and the
+    # vectorisable exp/tanh of `vector_math` (both compiled once per machine)
+    imports = [_import_line("symprop.codegen.support", called(source, support_helpers()))]
+    if helpers := helpers_called(source):
+        imports.append(_import_line("symprop.codegen.vector_math", helpers))
+    source = source.replace(_IMPORTS_HERE, "\n".join(imports), 1)
     try:
         ast.parse(source)
     except SyntaxError as exc:   # a generator bug, never the user's: say where
@@ -117,15 +119,21 @@ def generate(network, dtype: str = "float64", shape: str | None = None,
     return GeneratedKernel(source, dtype, shape, fastmath, tuple(network.param_shapes()), parts)
 
 
-def _support_import(shape: str, parts: int, biases: bool) -> str:
-    """The import line for the `support` helpers the module calls, and no others."""
-    names = ["shuffle_order"]
-    if shape == "loops":
-        names += ["copy_into", "matmul_nn", "matmul_nt", "matmul_tn"]
-        # a serial train_epochs steps the weights inside their gradient's BLAS product
-        names += (["sgd_step_parts"] if parts > 1 else
-                  ["step_weights"] + (["sgd_step"] if biases else []))
-    return _import_line("symprop.codegen.support", names)
+_IMPORTS_HERE = "# <the shared helpers' imports>"
+
+
+@cache
+def support_helpers() -> tuple[str, ...]:
+    """The public functions of `support.py`, read from its source (generating imports no
+    numba)."""
+    tree = ast.parse(Path(__file__).with_name("support.py").read_text(encoding="utf-8"))
+    return tuple(node.name for node in tree.body
+                 if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"))
+
+
+def called(source: str, names: Iterable[str]) -> list[str]:
+    """Those of ``names`` that ``source`` calls (``name(``), in the order given."""
+    return [name for name in names if re.search(rf"(?<![\w.]){name}\(", source)]
 
 
 def _import_line(module: str, names: list[str]) -> str:
@@ -156,6 +164,7 @@ def _common_context(f: NetworkFormulas, dtype: str, shape: str, fastmath: bool) 
         "structure": " -> ".join(structure) + f"; loss {network.loss}",
         "dtype": dtype, "dt": dt, "shape": shape, "fastmath": fastmath,
         "njit": decorator,
+        "last_weights": f"W{len(network.layers)}",
         "params": params,
         "param_names": repr(tuple(p["name"] for p in params)),
         "param_shapes": repr(tuple(p["shape"] for p in params)),
@@ -335,16 +344,18 @@ def _loops_context(f: NetworkFormulas, dtype: str) -> dict:
     dt = f"np.{dtype}"
 
     # every buffer with one row per sample: net inputs, outputs, log-normalisers, deltas
-    row_buffers = [(f"{kind}{l}", network.sizes[l]) for l in range(1, depth + 1)
+    # widths as the weights' shapes, not number literals: numba would compile the cached
+    # `support.empty_matrix` anew for every literal width it sees
+    row_buffers = [(f"{kind}{l}", f"W{l}.shape[0]") for l in range(1, depth + 1)
                    for kind in "ZA"]
     if f.uses_logp:
         row_buffers.append((f"log_norm{depth}", None))
-    row_buffers += [(f"D{l}", network.sizes[l]) for l in range(1, depth + 1)]
+    row_buffers += [(f"D{l}", f"W{l}.shape[0]") for l in range(1, depth + 1)]
 
     def alloc(rows: str, deltas: bool = True) -> list[str]:
         """Lines allocating the row buffers (without the deltas ``D1, …`` if not ``deltas``)."""
-        return [f"{n} = np.empty(({rows}, {w}), dtype={dt})" if w is not None else
-                f"{n} = np.empty({rows}, dtype={dt})"
+        return [f"{n} = empty_matrix({rows}, {w}, {dt})" if w is not None else
+                f"{n} = empty_vector({rows}, {dt})"
                 for n, w in row_buffers if deltas or not n.startswith("D")]
 
     def row_buffer_slices(rows: str) -> str:

@@ -176,6 +176,32 @@ def sgd_step_parts(w, G, v, lr, momentum):
     sgd_step(w, G[0], v, lr, momentum)
 
 
+# -- buffers: numba compiles np.empty's implementation anew in every process (0.3-0.5 s for a
+# kernel's first call, measured); through these cached wrappers it is compiled once per machine
+@njit(cache=True, error_model="numpy")
+def empty_matrix(rows, cols, dtype):
+    """An uninitialised (rows, cols) array of ``dtype`` (np.float64, np.float32, ...)."""
+    return np.empty((rows, cols), dtype)
+
+
+@njit(cache=True, error_model="numpy")
+def empty_vector(n, dtype):
+    """An uninitialised array of n ``dtype`` values."""
+    return np.empty(n, dtype)
+
+
+@njit(cache=True, error_model="numpy")
+def empty_like(a):
+    """An uninitialised array of a's shape and dtype."""
+    return np.empty_like(a)
+
+
+@njit(cache=True, error_model="numpy")
+def empty_stack(n, a):
+    """An uninitialised array of n arrays shaped like a: shape (n,) + a.shape, a's dtype."""
+    return np.empty((n,) + a.shape, a.dtype)
+
+
 @njit(cache=True, error_model="numpy")
 def copy_into(dst, src):
     """dst[...] = src for C-contiguous arrays of one shape (``dst[:] = src`` compiles slowly)."""

@@ -17,7 +17,7 @@ import math
 import numpy as np
 from numba import njit
 
-from symprop.codegen.support import shuffle_order
+from symprop.codegen.support import empty_matrix, empty_vector, shuffle_order
 
 NAME = 'lecture_221'
 SYMPROP_VERSION = "0.1.0"
@@ -36,7 +36,7 @@ EPS = 2.220446049250313e-16      # logs in the loss see max(., EPS): saturated o
 def forward(X, W1, W2):
     """Outputs for every row of X (rows are samples)."""
     n_samples = X.shape[0]
-    out = np.empty((n_samples, N_OUTPUTS), dtype=np.float64)
+    out = empty_matrix(n_samples, W2.shape[0], np.float64)
     w1_1_1 = W1[0, 0]
     w1_1_2 = W1[0, 1]
     w1_2_1 = W1[1, 0]
@@ -192,7 +192,8 @@ def train_epochs(X, Y, W1, W2, vW1, vW2, epochs, batch_size, lr, momentum,
     before that epoch and the epoch's index is returned. Otherwise returns ``epochs``.
     """
     n_samples = X.shape[0]
-    size = min(batch_size, n_samples)
+    # a choice, not min(): numba compiles min() (and np.empty) anew in every process
+    size = batch_size if batch_size < n_samples else n_samples
     # the parameters (and velocities) live in local scalars for the whole run
     w1_1_1 = W1[0, 0]
     w1_1_2 = W1[0, 1]
@@ -222,7 +223,7 @@ def train_epochs(X, Y, W1, W2, vW1, vW2, epochs, batch_size, lr, momentum,
         loss_sum = 0.0
         correct = 0
         for start in range(0, n_samples, size):
-            stop = min(start + size, n_samples)
+            stop = start + size if start + size < n_samples else n_samples
             gw1_1_1 = 0.0
             gw1_1_2 = 0.0
             gw1_2_1 = 0.0
@@ -325,7 +326,7 @@ def train_epochs(X, Y, W1, W2, vW1, vW2, epochs, batch_size, lr, momentum,
 def predict(X, W1, W2):
     """Class labels: 1 where the output is at least MIDPOINT, else 0."""
     out = forward(X, W1, W2)
-    labels = np.empty(out.shape[0], dtype=np.int64)
+    labels = empty_vector(out.shape[0], np.int64)
     for row in range(out.shape[0]):
         labels[row] = 1 if out[row, 0] >= MIDPOINT else 0
     return labels
