@@ -1,6 +1,6 @@
 """Loop kernels that split each minibatch over threads: same results as the serial kernel (up to
-the order of one sum), bit-identical whatever number of threads runs them, and chosen only
-where they pay."""
+the order of one sum), bit-identical whatever number of threads runs them, only when asked
+for, with BLAS on one thread meanwhile."""
 
 from __future__ import annotations
 
@@ -39,20 +39,45 @@ def test_flop_per_row_counts_the_three_products():
     assert options.flop_per_row(NET) == 2 * (2 * (16 * 64 + 64 * 64 + 64) + (64 * 64 + 64))
 
 
-def test_threads_are_chosen_where_they_pay():
+def test_kernels_are_serial_unless_threads_are_asked_for():
     deep = Network(inputs=32, layers=[*(Dense(64, "tanh") for _ in range(4)), Dense(1, "sigmoid")])
     small = Network(inputs=4, layers=[Dense(16, "tanh"), Dense(3, "softmax")],
                     loss="cross-entropy")
-    wide = Network(inputs=784, layers=[Dense(256, "relu"), Dense(10, "softmax")],
-                   loss="cross-entropy")
-    assert options.choose_parts(small, "loops") == 1          # a minibatch is too little work
-    assert options.choose_parts(wide, "loops") == 1           # BLAS runs its own threads
+    for dtype in ("float64", "float32"):
+        assert options.choose_parts(deep, "loops", dtype=dtype) == 1
+        assert options.choose_parts(small, "loops", dtype=dtype) == 1
     assert options.choose_parts(deep, "unrolled") == 1
-    assert options.choose_parts(deep, "loops", dtype="float32") == 1   # measured: no gain
-    expected = (min(options.usable_cpus(), options.MAX_PARTS)
-                if options.usable_cpus() > 1 and options.fast_thread_pool() else 1)
-    assert options.choose_parts(deep, "loops") == expected
     assert options.choose_parts(small, "loops", 4) == 4       # asked for: given
+    assert deep.compile().threads == 1
+
+
+def test_a_split_kernel_runs_blas_on_one_thread_and_gives_the_count_back(kernels, data,
+                                                                       monkeypatch):
+    from symprop.runtime import blas
+    from symprop.runtime import kernels as runtime_kernels
+
+    if blas.blas_threads() is None:
+        pytest.skip("numba's BLAS here is not SciPy's bundled OpenBLAS: nothing to pin")
+    seen = []
+    real = runtime_kernels.one_blas_thread
+
+    def spy(active=True):
+        seen.append((active, blas.blas_threads()))
+        return real(active)
+
+    monkeypatch.setattr(runtime_kernels, "one_blas_thread", spy)
+    before = blas.blas_threads()
+    serial, split = kernels
+    X, Y = data
+    serial.train(serial.init_params(0), X, Y, epochs=1, batch_size=200)
+    split.train(split.init_params(0), X, Y, epochs=1, batch_size=200)
+    assert [active for active, _ in seen] == [False, True]
+    assert blas.blas_threads() == before
+    with blas.one_blas_thread():
+        assert blas.blas_threads() == 1
+    with blas.one_blas_thread(active=False):
+        assert blas.blas_threads() == before
+    assert blas.blas_threads() == before
 
 
 @pytest.mark.parametrize("threads", [0, -2, 1.5, "2", True])

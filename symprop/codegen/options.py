@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import math
-import os
-from functools import cache
 
 from ..errors import SpecError
 
@@ -40,13 +37,7 @@ def check_options(network, dtype: str, shape: str | None) -> str:
 
 
 # -- splitting each minibatch over threads -----------------------------------------------------
-MAX_PARTS = 8                     # at most this many threads share one minibatch
-PARALLEL_MAX_LAYER_WEIGHTS = 64 * 128   # a bigger layer's products are big enough for BLAS's
-#                                         own threads: threads of ours on top would fight them
 MIN_PART_FLOP = 1_000_000         # a part smaller than this costs more to hand out than it saves
-PARALLEL_MIN_ROWS = 32            # split only networks whose minibatch of this many rows makes
-#                                   two parts: for smaller ones a second thread does not pay
-#                                   for the longer compile of a parallel kernel (2-3×, measured)
 
 
 def weights_per_layer(network) -> list[int]:
@@ -60,53 +51,26 @@ def flop_per_row(network) -> int:
     return 2 * (2 * sum(weights) + sum(weights[1:]))
 
 
-def usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):     # not Linux
-        return os.cpu_count() or 1
-
-
-@cache
-def fast_thread_pool() -> bool:
-    """numba has a thread pool that starts a parallel loop in microseconds (OpenMP or TBB).
-
-    Its fallback, the workqueue pool, takes about 50 µs a launch (measured): more than a
-    minibatch of a small network costs, so the kernels stay serial without OpenMP or TBB.
-    """
-    for module in ("numba.np.ufunc.omppool", "numba.np.ufunc.tbbpool"):
-        try:
-            importlib.import_module(module)
-            return True
-        except ImportError:            # libgomp / the tbb package is not installed
-            continue
-    return False
-
-
 def choose_parts(network, shape: str, threads: int | None = None,
                  dtype: str = "float64") -> int:
     """How many row slices each minibatch is split into, one thread each (1: serial kernels).
 
-    ``threads`` None: the usable CPUs (at most MAX_PARTS) for float64 loop kernels whose
-    layers are all small (≤ PARALLEL_MAX_LAYER_WEIGHTS weights: their products run
-    single-threaded in BLAS) while a minibatch of PARALLEL_MIN_ROWS rows is worth two parts, if
-    numba has a fast thread pool; else 1. float32 kernels stay serial: their products are too
-    quick to gain (measured on 32-64⁴-1, batch 64, 2 cores: float64 207 k → 265 k samples/s,
-    float32 375 k → 365 k). The slices' gradients are summed in a fixed order, so a kernel's
-    results depend on its part count, never on how many threads actually run.
+    ``threads`` None: 1. Splitting is there when asked for (``threads=N``), never by default:
+    since the serial loop kernels fold each weight step into its BLAS product, two threads gain
+    nothing measurable on 32-64⁴-1 float64, batch 64, 2 cores (alternating runs, medians
+    280 k vs 279 k samples/s; best runs within 3-13 %), while the parallel kernel takes 2-3×
+    as long to compile (8-10 s instead of 3.4 s) and, with a minibatch large enough for BLAS
+    to start threads of its own inside ours, ran 12× slower (batch 256: 23 k vs 251 k) before
+    `symprop.runtime.blas` pinned BLAS to one thread. The slices' gradients are summed in a
+    fixed order, so a kernel's results depend on its part count, never on how many threads
+    actually run.
     """
-    if threads is not None:
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise SpecError("bad thread count", key="threads", expected="an integer >= 1",
-                            got=threads)
-        if threads > 1 and shape != "loops":
-            raise SpecError("only loop kernels split a minibatch over threads", key="threads",
-                            expected='1 for shape "unrolled"', got=threads)
-        return threads
-    if shape != "loops" or dtype != "float64" or usable_cpus() < 2:
+    if threads is None:
         return 1
-    if (max(weights_per_layer(network)) > PARALLEL_MAX_LAYER_WEIGHTS
-            or PARALLEL_MIN_ROWS * flop_per_row(network) < 2 * MIN_PART_FLOP
-            or not fast_thread_pool()):
-        return 1
-    return min(usable_cpus(), MAX_PARTS)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise SpecError("bad thread count", key="threads", expected="an integer >= 1",
+                        got=threads)
+    if threads > 1 and shape != "loops":
+        raise SpecError("only loop kernels split a minibatch over threads", key="threads",
+                        expected='1 for shape "unrolled"', got=threads)
+    return threads

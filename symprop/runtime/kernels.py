@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SpecError, TrainingError
+from .blas import one_blas_thread
 
 CHUNK_SECONDS = 0.25        # aim for one progress update about this often
 FIRST_CHUNK_SAMPLES = 20_000  # samples × epochs in the first call, before the rate is known
@@ -28,9 +29,9 @@ def compile_network(network, dtype: str = "float64", shape: str | None = None,
     """Kernels for ``network``: ``shape`` None picks ``unrolled`` for small nets, else ``loops``.
 
     ``threads``: how many row slices of each minibatch `train` computes in parallel (loop
-    kernels only). None picks the usable CPUs for networks big enough to gain from it, else 1
-    (`symprop.codegen.options.choose_parts`). The slices' gradients are summed in a fixed
-    order: results depend on this number, never on how many threads numba actually runs.
+    kernels only; None: 1, serial — `symprop.codegen.options.choose_parts` says why). The
+    slices' gradients are summed in a fixed order: results depend on this number, never on how
+    many threads numba actually runs.
 
     The module is generated once per network structure, dtype, shape and fastmath, and kept in
     ``cache_dir`` (default ``$SYMPROP_CACHE_DIR`` or the user cache folder). numba compiles each
@@ -280,9 +281,12 @@ class Kernels:
                 n = min(chunk, epochs - done)
                 first_call = not is_compiled(self.module.train_epochs)
                 start = time.perf_counter()
-                ran = self._call("train_epochs", X, Y, *work, *velocities, n, int(batch_size),
-                                 scalar(lr), scalar(mom), bool(shuffle), state, order,
-                                 loss_hist[done:done + n], acc_hist[done:done + n])
+                # split kernels run BLAS inside their own threads: one BLAS thread each
+                with one_blas_thread(self.threads > 1):
+                    ran = self._call("train_epochs", X, Y, *work, *velocities, n,
+                                     int(batch_size), scalar(lr), scalar(mom), bool(shuffle),
+                                     state, order, loss_hist[done:done + n],
+                                     acc_hist[done:done + n])
                 elapsed = time.perf_counter() - start
                 if ran < n:
                     self._stopped(done + ran, epochs, lr, loss_hist, acc_hist, work)
