@@ -88,8 +88,9 @@ def test_the_loop_kernels_call_them_and_the_unrolled_ones_do_not():
     assert helpers_called(loops) == ["exp_float64", "tanh_float64"]
     assert "tanh_float64" not in unrolled and "math.tanh(" in unrolled
     assert "vector_math" not in unrolled and helpers_called(unrolled) == []
-    # the stable sigmoid's branches share one exp(-|z|): computed once (vectorised) before a
-    # select, never a libm call inside a branch
-    assert "_f0 = exp_float64(-abs(z))" in loops and "if (z >= 0.0) else (_f0*_f1)" in loops
+    # the stable sigmoid's branches share one exp(-|z|): computed once (vectorised), then a
+    # select of the numerator and one division, never a libm call inside a branch
+    assert "_f0 = exp_float64(-abs(z))" in loops
+    assert "= ((1.0) if (z >= 0.0) else (_f0))/(_f0 + 1.0)" in loops
     assert "math.exp(" not in loops.split("def forward")[1].split("def loss")[0]
     assert "_f2_1_0 = math.exp(-abs(net2_1))" in unrolled

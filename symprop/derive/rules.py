@@ -42,10 +42,11 @@ def _sigmoid(z: sp.Expr) -> sp.Expr:
 
 
 def _sigmoid_stable(z: sp.Expr) -> sp.Expr:
-    # e = exp(-|z|) never overflows; both branches share e and 1/(1 + e), so the kernels compute
-    # them once and pick with a select instead of a branch (and the loop kernels vectorise it)
+    # e = exp(-|z|) never overflows; the kernels compute it once, pick the numerator (1 or e) with
+    # a select instead of a branch (the loop kernels vectorise it) and divide once: one rounding,
+    # and no multiply after the division on a sample's dependency chain
     e = sp.exp(-sp.Abs(z))
-    return sp.Piecewise((1 / (1 + e), z >= 0), (e / (1 + e), True))
+    return sp.Piecewise((1, z >= 0), (e, True)) / (1 + e)
 
 
 ACTIVATIONS: dict[str, Activation] = {

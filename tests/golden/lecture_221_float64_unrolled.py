@@ -48,22 +48,19 @@ def forward(X, W1, W2):
         x2 = X[row, 1]
         # layer 1: net1[j] = sum_m(w1[j,m]*x[m])
         #          h1[j] = 1/(1 + exp(-net1[j]))  (evaluated in a form that cannot overflow)
-        # Total ops: 20
+        # Total ops: 18
         net1_1 = w1_1_1*x1 + w1_1_2*x2
         net1_2 = w1_2_1*x1 + w1_2_2*x2
         _f1_1_0 = math.exp(-abs(net1_1))
-        _f1_1_1 = (1.0/(_f1_1_0 + 1.0))
-        out1_1 = ((_f1_1_1) if (net1_1 >= 0.0) else (_f1_1_0*_f1_1_1))
+        out1_1 = ((1.0) if (net1_1 >= 0.0) else (_f1_1_0))/(_f1_1_0 + 1.0)
         _f1_2_0 = math.exp(-abs(net1_2))
-        _f1_2_1 = (1.0/(_f1_2_0 + 1.0))
-        out1_2 = ((_f1_2_1) if (net1_2 >= 0.0) else (_f1_2_0*_f1_2_1))
+        out1_2 = ((1.0) if (net1_2 >= 0.0) else (_f1_2_0))/(_f1_2_0 + 1.0)
         # layer 2: net2[k] = sum_j(w2[k,j]*h1[j])
         #          y[k] = 1/(1 + exp(-net2[k]))  (evaluated in a form that cannot overflow)
-        # Total ops: 10
+        # Total ops: 9
         net2_1 = out1_1*w2_1_1 + out1_2*w2_1_2
         _f2_1_0 = math.exp(-abs(net2_1))
-        _f2_1_1 = (1.0/(_f2_1_0 + 1.0))
-        out2_1 = ((_f2_1_1) if (net2_1 >= 0.0) else (_f2_1_0*_f2_1_1))
+        out2_1 = ((1.0) if (net2_1 >= 0.0) else (_f2_1_0))/(_f2_1_0 + 1.0)
         out[row, 0] = out2_1
     return out
 
@@ -85,22 +82,19 @@ def loss(X, Y, W1, W2):
         d1 = Y[row, 0]
         # layer 1: net1[j] = sum_m(w1[j,m]*x[m])
         #          h1[j] = 1/(1 + exp(-net1[j]))  (evaluated in a form that cannot overflow)
-        # Total ops: 20
+        # Total ops: 18
         net1_1 = w1_1_1*x1 + w1_1_2*x2
         net1_2 = w1_2_1*x1 + w1_2_2*x2
         _f1_1_0 = math.exp(-abs(net1_1))
-        _f1_1_1 = (1.0/(_f1_1_0 + 1.0))
-        out1_1 = ((_f1_1_1) if (net1_1 >= 0.0) else (_f1_1_0*_f1_1_1))
+        out1_1 = ((1.0) if (net1_1 >= 0.0) else (_f1_1_0))/(_f1_1_0 + 1.0)
         _f1_2_0 = math.exp(-abs(net1_2))
-        _f1_2_1 = (1.0/(_f1_2_0 + 1.0))
-        out1_2 = ((_f1_2_1) if (net1_2 >= 0.0) else (_f1_2_0*_f1_2_1))
+        out1_2 = ((1.0) if (net1_2 >= 0.0) else (_f1_2_0))/(_f1_2_0 + 1.0)
         # layer 2: net2[k] = sum_j(w2[k,j]*h1[j])
         #          y[k] = 1/(1 + exp(-net2[k]))  (evaluated in a form that cannot overflow)
-        # Total ops: 10
+        # Total ops: 9
         net2_1 = out1_1*w2_1_1 + out1_2*w2_1_2
         _f2_1_0 = math.exp(-abs(net2_1))
-        _f2_1_1 = (1.0/(_f2_1_0 + 1.0))
-        out2_1 = ((_f2_1_1) if (net2_1 >= 0.0) else (_f2_1_0*_f2_1_1))
+        out2_1 = ((1.0) if (net2_1 >= 0.0) else (_f2_1_0))/(_f2_1_0 + 1.0)
         # E = sum_k((y[k] - d[k])**2/2)
         # Total ops: 3
         err = 0.5*((-d1 + out2_1)*(-d1 + out2_1))
@@ -134,22 +128,19 @@ def backward(X, Y, W1, W2, gW1, gW2):
         d1 = Y[row, 0]
         # layer 1: net1[j] = sum_m(w1[j,m]*x[m])
         #          h1[j] = 1/(1 + exp(-net1[j]))  (evaluated in a form that cannot overflow)
-        # Total ops: 20
+        # Total ops: 18
         net1_1 = w1_1_1*x1 + w1_1_2*x2
         net1_2 = w1_2_1*x1 + w1_2_2*x2
         _f1_1_0 = math.exp(-abs(net1_1))
-        _f1_1_1 = (1.0/(_f1_1_0 + 1.0))
-        out1_1 = ((_f1_1_1) if (net1_1 >= 0.0) else (_f1_1_0*_f1_1_1))
+        out1_1 = ((1.0) if (net1_1 >= 0.0) else (_f1_1_0))/(_f1_1_0 + 1.0)
         _f1_2_0 = math.exp(-abs(net1_2))
-        _f1_2_1 = (1.0/(_f1_2_0 + 1.0))
-        out1_2 = ((_f1_2_1) if (net1_2 >= 0.0) else (_f1_2_0*_f1_2_1))
+        out1_2 = ((1.0) if (net1_2 >= 0.0) else (_f1_2_0))/(_f1_2_0 + 1.0)
         # layer 2: net2[k] = sum_j(w2[k,j]*h1[j])
         #          y[k] = 1/(1 + exp(-net2[k]))  (evaluated in a form that cannot overflow)
-        # Total ops: 10
+        # Total ops: 9
         net2_1 = out1_1*w2_1_1 + out1_2*w2_1_2
         _f2_1_0 = math.exp(-abs(net2_1))
-        _f2_1_1 = (1.0/(_f2_1_0 + 1.0))
-        out2_1 = ((_f2_1_1) if (net2_1 >= 0.0) else (_f2_1_0*_f2_1_1))
+        out2_1 = ((1.0) if (net2_1 >= 0.0) else (_f2_1_0))/(_f2_1_0 + 1.0)
         # E = sum_k((y[k] - d[k])**2/2)
         # Total ops: 3
         err = 0.5*((-d1 + out2_1)*(-d1 + out2_1))
@@ -237,22 +228,19 @@ def train_epochs(X, Y, W1, W2, vW1, vW2, epochs, batch_size, lr, momentum,
                 d1 = Y[row, 0]
                 # layer 1: net1[j] = sum_m(w1[j,m]*x[m])
                 #          h1[j] = 1/(1 + exp(-net1[j]))  (evaluated in a form that cannot overflow)
-                # Total ops: 20
+                # Total ops: 18
                 net1_1 = w1_1_1*x1 + w1_1_2*x2
                 net1_2 = w1_2_1*x1 + w1_2_2*x2
                 _f1_1_0 = math.exp(-abs(net1_1))
-                _f1_1_1 = (1.0/(_f1_1_0 + 1.0))
-                out1_1 = ((_f1_1_1) if (net1_1 >= 0.0) else (_f1_1_0*_f1_1_1))
+                out1_1 = ((1.0) if (net1_1 >= 0.0) else (_f1_1_0))/(_f1_1_0 + 1.0)
                 _f1_2_0 = math.exp(-abs(net1_2))
-                _f1_2_1 = (1.0/(_f1_2_0 + 1.0))
-                out1_2 = ((_f1_2_1) if (net1_2 >= 0.0) else (_f1_2_0*_f1_2_1))
+                out1_2 = ((1.0) if (net1_2 >= 0.0) else (_f1_2_0))/(_f1_2_0 + 1.0)
                 # layer 2: net2[k] = sum_j(w2[k,j]*h1[j])
                 #          y[k] = 1/(1 + exp(-net2[k]))  (evaluated in a form that cannot overflow)
-                # Total ops: 10
+                # Total ops: 9
                 net2_1 = out1_1*w2_1_1 + out1_2*w2_1_2
                 _f2_1_0 = math.exp(-abs(net2_1))
-                _f2_1_1 = (1.0/(_f2_1_0 + 1.0))
-                out2_1 = ((_f2_1_1) if (net2_1 >= 0.0) else (_f2_1_0*_f2_1_1))
+                out2_1 = ((1.0) if (net2_1 >= 0.0) else (_f2_1_0))/(_f2_1_0 + 1.0)
                 # E = sum_k((y[k] - d[k])**2/2)
                 # Total ops: 3
                 err = 0.5*((-d1 + out2_1)*(-d1 + out2_1))
