@@ -43,12 +43,22 @@ def test_kernels_are_serial_unless_threads_are_asked_for():
     deep = Network(inputs=32, layers=[*(Dense(64, "tanh") for _ in range(4)), Dense(1, "sigmoid")])
     small = Network(inputs=4, layers=[Dense(16, "tanh"), Dense(3, "softmax")],
                     loss="cross-entropy")
-    for dtype in ("float64", "float32"):
-        assert options.choose_parts(deep, "loops", dtype=dtype) == 1
-        assert options.choose_parts(small, "loops", dtype=dtype) == 1
-    assert options.choose_parts(deep, "unrolled") == 1
-    assert options.choose_parts(small, "loops", 4) == 4       # asked for: given
+    assert options.choose_parts("loops") == 1
+    assert options.choose_parts("unrolled") == 1
+    assert options.choose_parts("loops", 4) == 4       # asked for: given
     assert deep.compile().threads == 1
+    assert small.compile(dtype="float32").threads == 1
+
+
+@pytest.mark.parametrize("threads", [0, -2, 1.5, True, "2"])
+def test_a_bad_thread_count_is_refused_by_name(threads):
+    with pytest.raises(SpecError, match="threads"):
+        options.choose_parts("loops", threads)
+
+
+def test_unrolled_kernels_do_not_split():
+    with pytest.raises(SpecError, match="unrolled"):
+        options.choose_parts("unrolled", 2)
 
 
 def test_a_split_kernel_runs_blas_on_one_thread_and_gives_the_count_back(kernels, data,

@@ -139,7 +139,7 @@ def load(network, dtype: str = "float64", shape: str | None = None, fastmath: bo
         compiled = _load_aot(path, name)
         if compiled is not None:
             return CachedModule(compiled, path, shape, False, time.perf_counter() - start)
-    parts = choose_parts(network, shape, 1 if aot else threads, dtype)
+    parts = choose_parts(shape, 1 if aot else threads)
     key = kernel_key(network, dtype, shape, fastmath, parts)
     path, name = module_names(key, folder)
     module, generated = _load_jit(network, dtype, shape, fastmath, parts, path, name)

@@ -94,7 +94,7 @@ def generate(network, dtype: str = "float64", shape: str | None = None,
     kernels only; None: `choose_parts` decides).
     """
     shape = check_options(network, dtype, shape)
-    parts = choose_parts(network, shape, threads, dtype)
+    parts = choose_parts(shape, threads)
     derivation = network.derive()
     f = formulas(derivation)
     context = _common_context(f, dtype, shape, fastmath)

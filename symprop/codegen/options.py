@@ -51,8 +51,7 @@ def flop_per_row(network) -> int:
     return 2 * (2 * sum(weights) + sum(weights[1:]))
 
 
-def choose_parts(network, shape: str, threads: int | None = None,
-                 dtype: str = "float64") -> int:
+def choose_parts(shape: str, threads: int | None = None) -> int:
     """How many row slices each minibatch is split into, one thread each (1: serial kernels).
 
     ``threads`` None: 1. Splitting is there when asked for (``threads=N``), never by default:

@@ -72,7 +72,7 @@ def kernel_ref(network: Network, dtype: str = "float64") -> KernelRef:
     from ..codegen.generate import check_options, choose_parts, generate
 
     shape = check_options(network, dtype, None)
-    parts = choose_parts(network, shape, None, dtype)   # as `network.compile` would
+    parts = choose_parts(shape, None)   # as `network.compile` would
     path, _ = module_names(kernel_key(network, dtype, shape, False, parts), user_cache())
     try:
         source = path.read_text(encoding="utf-8")
