@@ -172,21 +172,26 @@ class Network:
                 return f"layer {addr.layer} has no bias"
         return None
 
-    # -- the rest of the pipeline ------------------------------------------------------------
+    # -- the rest of the pipeline (layers above spec: connected by PIPELINE) ------------------
     def with_(self, **changes: Any) -> Network:
         return replace(self, **changes)
 
     def derive(self, **kwargs: Any):
-        from .derive.backprop import derive
-        return derive(self, **kwargs)
+        """The δ recurrence and gradients (`symprop.derive.backprop.derive`)."""
+        return PIPELINE["derive"](self, **kwargs)
 
     def worked_example(self):
-        from .derive.example import worked_example
-        return worked_example(self)
+        """The spec's [example] step, exactly (`symprop.derive.example.worked_example`)."""
+        return PIPELINE["worked_example"](self)
 
     def compile(self, dtype: str = "float64", **kwargs: Any):
-        from .runtime.kernels import compile_network
-        return compile_network(self, dtype=dtype, **kwargs)
+        """Compiled kernels (`symprop.runtime.kernels.compile_network`)."""
+        return PIPELINE["compile"](self, dtype=dtype, **kwargs)
+
+
+# The stages a Network hands itself to. They live in layers above this one, which spec must not
+# import; the package's face (`symprop/__init__.py`) fills this table with lazy forwarders.
+PIPELINE: dict[str, Any] = {}
 
 
 # ---------------------------------------------------------------------------------------------

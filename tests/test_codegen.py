@@ -19,7 +19,7 @@ from symprop.cli import main
 from symprop.codegen import generate as gen
 from symprop.codegen.cache import kernel_key
 from symprop.codegen.printer import KernelPrinter, code, formula, print_block
-from symprop.derive import rules
+from symprop.derive import derivatives, rules
 
 GOLDEN = Path(__file__).parent / "golden"
 y, z, d = sp.symbols("y z d", real=True)
@@ -240,7 +240,7 @@ def test_a_new_activation_row_reaches_the_kernels(monkeypatch, tmp_path, shape):
     monkeypatch.setenv("SYMPROP_CACHE_DIR", str(tmp_path))
     row = rules.Activation("swish", lambda v: v / (1 + sp.exp(-v)), r"\mathrm{swish}")
     monkeypatch.setitem(rules.ACTIVATIONS, "swish", row)
-    rules.output_derivative.cache_clear()
+    derivatives.output_derivative.cache_clear()
     try:
         net = Network(inputs=2, layers=[Dense(3, "swish"), Dense(1, "linear")], loss="sse")
         lay = net.derive().layer(1)
@@ -272,7 +272,7 @@ def test_a_new_activation_row_reaches_the_kernels(monkeypatch, tmp_path, shape):
                 numeric = (f(up) - f(down)) / 2e-6
                 assert grads[name][idx] == pytest.approx(numeric, rel=1e-6, abs=1e-9)
     finally:
-        rules.output_derivative.cache_clear()
+        derivatives.output_derivative.cache_clear()
 
 
 def test_compile_returns_kernels_with_the_contract(lecture, monkeypatch, tmp_path):

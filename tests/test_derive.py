@@ -10,7 +10,7 @@ import pytest
 import sympy as sp
 
 from symprop import Dense, Network
-from symprop.derive import rules
+from symprop.derive import derivatives, rules
 from symprop.derive import symbols as S
 from symprop.derive.backprop import derive
 from symprop.derive.example import worked_example
@@ -126,27 +126,28 @@ def test_log_loss_with_sigmoid_simplifies():
 
 
 def test_derivatives_are_written_in_the_output():
-    Y = rules.Y
-    assert rules.output_derivative("sigmoid").in_output == Y * (1 - Y)
-    assert rules.output_derivative("tanh").in_output == 1 - Y**2
-    assert rules.output_derivative("linear").in_output == 1
-    assert rules.output_derivative("relu").in_output == sp.Heaviside(Y, 0)
-    assert rules.output_derivative("relu", sp.Rational(1, 2)).in_output == sp.Heaviside(
+    Y = derivatives.Y
+    assert derivatives.output_derivative("sigmoid").in_output == Y * (1 - Y)
+    assert derivatives.output_derivative("tanh").in_output == 1 - Y**2
+    assert derivatives.output_derivative("linear").in_output == 1
+    assert derivatives.output_derivative("relu").in_output == sp.Heaviside(Y, 0)
+    assert derivatives.output_derivative("relu", sp.Rational(1, 2)).in_output == sp.Heaviside(
         Y, sp.Rational(1, 2))
 
 
 def test_derivative_steps_show_the_proven_output_form():
-    steps = rules.output_derivative("sigmoid").steps
+    steps = derivatives.output_derivative("sigmoid").steps
     assert steps[0].startswith("f'(z) = ") and "f(z)*(1 - f(z))" in steps[1]
     assert "proven" in steps[1]
-    assert rules.output_derivative("softmax").steps == ("∂y_j/∂net_k = y_j (δ_jk − y_k)",)
+    assert derivatives.output_derivative("softmax").steps == ("∂y_j/∂net_k = y_j (δ_jk − y_k)",)
 
 
 @pytest.mark.parametrize("name", [n for n, row in rules.LOSSES.items() if row.differentiable])
 def test_loss_gradients_are_the_forms_simplify_gives(name):
     """The cheap tidy (factor, minus into a sum) gives simplify's very expression tree."""
-    raw = sp.diff(rules.LOSSES[name].term(rules.Y, rules.D, rules.K), rules.Y)
-    assert sp.srepr(rules.loss_gradient(name)) == sp.srepr(sp.simplify(raw))
+    Y = derivatives.Y
+    raw = sp.diff(rules.LOSSES[name].term(Y, derivatives.D, derivatives.K), Y)
+    assert sp.srepr(derivatives.loss_gradient(name)) == sp.srepr(sp.simplify(raw))
 
 
 def test_deriving_and_generating_never_import_sympy_physics():
@@ -172,30 +173,27 @@ def test_deriving_and_generating_never_import_sympy_physics():
 
 def test_a_new_smooth_activation_by_its_formula_alone(monkeypatch):
     """One row with a formula: the output form is found and proven, not typed in."""
-    rows = dict(rules.ACTIVATIONS)
-    rows["scaled-tanh"] = rules.Activation("scaled-tanh", lambda z: 2 * sp.tanh(z / 2), "g")
-    rows["arctan"] = rules.Activation("arctan", sp.atan, r"\arctan")
-    monkeypatch.setattr(rules, "ACTIVATIONS", rows)
-    rules.output_derivative.cache_clear()
+    monkeypatch.setitem(rules.ACTIVATIONS, "scaled-tanh",
+                        rules.Activation("scaled-tanh", lambda z: 2 * sp.tanh(z / 2), "g"))
+    monkeypatch.setitem(rules.ACTIVATIONS, "arctan",
+                        rules.Activation("arctan", sp.atan, r"\arctan"))
+    derivatives.output_derivative.cache_clear()
     try:
-        Y = rules.Y
-        assert sp.expand(rules.output_derivative("scaled-tanh").in_output) == 1 - Y**2 / 4
-        assert sp.simplify(rules.output_derivative("arctan").in_output - sp.cos(Y) ** 2) == 0
+        Y = derivatives.Y
+        assert sp.expand(derivatives.output_derivative("scaled-tanh").in_output) == 1 - Y**2 / 4
+        assert sp.simplify(derivatives.output_derivative("arctan").in_output - sp.cos(Y) ** 2) == 0
     finally:
-        rules.output_derivative.cache_clear()
+        derivatives.output_derivative.cache_clear()
 
 
-def test_swish_has_no_output_form_and_uses_the_net():
-    rows = dict(rules.ACTIVATIONS)
-    rows["swish"] = rules.Activation("swish", lambda z: z / (1 + sp.exp(-z)), "s")
-    saved = rules.ACTIVATIONS
-    rules.ACTIVATIONS = rows
-    rules.output_derivative.cache_clear()
+def test_swish_has_no_output_form_and_uses_the_net(monkeypatch):
+    monkeypatch.setitem(rules.ACTIVATIONS, "swish",
+                        rules.Activation("swish", lambda z: z / (1 + sp.exp(-z)), "s"))
+    derivatives.output_derivative.cache_clear()
     try:
-        assert rules.output_derivative("swish").in_output is None
+        assert derivatives.output_derivative("swish").in_output is None
     finally:
-        rules.ACTIVATIONS = saved
-        rules.output_derivative.cache_clear()
+        derivatives.output_derivative.cache_clear()
 
 
 def test_index_form_does_not_grow_with_width():

@@ -94,7 +94,24 @@ def test_latex_snippet(capsys):
 
 def test_verify_passes_and_failures_exit_1(capsys, monkeypatch):
     code, out, _ = run(capsys, LECTURE, "--verify")
-    assert code == 0 and "all gradients proven" in out
+    assert code == 0 and "all gradients proven for all values" in out
+
+
+def test_verify_says_checked_where_the_check_is_numeric():
+    """60-digit comparisons at points are checks, not proofs: the summary says which is which."""
+    numeric = VerificationReport((("dE/dw1[1,1]", "symbolic, all values", True),
+                                  ("dE/dw2[1,1]", "60 digits at rational point 1", True)))
+    assert numeric.summary() == ("all gradients agree: 1 proven, 1 checked numerically "
+                                 "to 60 digits")
+    assert "proven" not in VerificationReport(
+        (("dE/dw1[1,1]", "60 digits at rational point 1", True),)).summary().split(":")[0]
+    exact = VerificationReport((("dE/dw1[1,1]", "exact at rational point 1", True),))
+    assert exact.summary() == "all gradients proven exactly at the rational points"
+    wrong = VerificationReport((("dE/dw1[1,1]", "symbolic, all values", False),))
+    assert wrong.summary().startswith("SOME GRADIENTS DISAGREE")
+
+
+def test_verify_failures_exit_1(capsys, monkeypatch):
     monkeypatch.setattr(Derivation, "verify", lambda self, **kw: VerificationReport(
         (("dE/dw1[1,1]", "symbolic", False),)))
     code, out, _ = run(capsys, LECTURE, "--verify")

@@ -4,21 +4,47 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+import sympy as sp
+
 from symprop import units
 from symprop.derive import rules
 
 
-def test_builtin_traits_match_the_rule_table():
-    assert set(units.BUILTIN_ACTIVATIONS) == set(rules.BUILTIN_ACTIVATION_ROWS)
-    for name, traits in units.BUILTIN_ACTIVATIONS.items():
-        row = rules.ACTIVATIONS[name]
-        assert (traits.differentiable, traits.layerwise, traits.outputs) == (
-            row.differentiable, row.layerwise, row.outputs)
-    assert set(units.BUILTIN_LOSSES) == set(rules.BUILTIN_LOSS_ROWS)
-    for name, traits in units.BUILTIN_LOSS_TRAITS.items():
-        row = rules.LOSSES[name]
-        assert (traits.differentiable, traits.probabilistic, traits.one_hot) == (
+def test_traits_are_read_from_the_rule_rows():
+    """units is a view of the rule table: a row added there is known here at once."""
+    assert set(units.activation_names()) == set(rules.ACTIVATIONS)
+    assert set(units.loss_names()) == set(rules.LOSSES)
+    for name, row in rules.ACTIVATIONS.items():
+        assert units.activation_traits(name) == units.Traits(
+            row.differentiable, row.layerwise, row.outputs, row.output_range)
+        assert units.is_builtin_activation(name)
+    for name, row in rules.LOSSES.items():
+        assert units.loss_traits(name) == units.LossTraits(
             row.differentiable, row.probabilistic, row.one_hot)
+
+
+@pytest.mark.parametrize("name", sorted(rules.BUILTIN_ACTIVATION_ROWS))
+def test_declared_output_ranges_are_the_definitions_range(name):
+    """A row's output_range is the infimum and supremum of its definition (SymPy's limits at
+    ±oo for the monotone built-in rows), so nothing downstream types them in again."""
+    import sympy as sp
+
+    from symprop.derive.derivatives import Z
+
+    row = rules.ACTIVATIONS[name]
+    if row.outputs is not None:       # a threshold unit takes exactly its two values
+        assert row.output_range == tuple(float(v) for v in row.outputs)
+        return
+    ends = []
+    for end in (-sp.oo, sp.oo):
+        value = row.definition(sp.Symbol("z_end", real=True))
+        if row.layerwise:      # a softmax output alone: exp(z)/(exp(z) + c), c > 0
+            value = value / (value + 1)
+        ends.append(sp.limit(value, sp.Symbol("z_end", real=True), end))
+    low, high = (float(e) for e in ends)
+    assert row.output_range == (low, high), (name, ends)
+    assert Z.is_real
 
 
 def test_a_cached_kernel_loads_without_sympy(tmp_path):
@@ -66,7 +92,7 @@ def test_a_registered_activation_changes_the_kernel_key(monkeypatch):
 
     net = Network(inputs=1, layers=[Dense(1, "tanh")])
     before = kernel_key(net, "float64", "unrolled", False)
-    changed = rules.Activation("tanh", lambda z: rules.sp.tanh(2 * z), r"\tanh")
+    changed = rules.Activation("tanh", lambda z: sp.tanh(2 * z), r"\tanh")
     monkeypatch.setitem(rules.ACTIVATIONS, "tanh", changed)
     assert not units.is_builtin_activation("tanh")
     assert kernel_key(net, "float64", "unrolled", False) != before

@@ -25,7 +25,8 @@ import sympy as sp
 from ..addresses import Address
 from ..derive import symbols as S
 from ..derive.backprop import Derivation
-from ..derive.rules import ACTIVATIONS, LOSSES, Y, Z, output_derivative
+from ..derive.derivatives import Y, Z, output_derivative
+from ..derive.rules import ACTIVATIONS, LOSSES
 from .display import ATOM, PRODUCT, SUM, expr_parts, number
 from .numeric import CTX, ONE, ZERO, Rounding, compile_expr, fmt, to_decimal
 

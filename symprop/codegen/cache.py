@@ -69,7 +69,8 @@ def kernel_key(network, dtype: str, shape: str, fastmath: bool, parts: int = 1) 
     def activation_text(name: str) -> str:
         if is_builtin_activation(name):
             return name
-        from ..derive.rules import ACTIVATIONS, Z
+        from ..derive.derivatives import Z
+        from ..derive.rules import ACTIVATIONS
         row = ACTIVATIONS[name]
         stable = row.stable(Z) if row.stable is not None else None
         return f"{row.definition(Z)}|{stable}|{row.layerwise}|{row.differentiable}"
@@ -77,7 +78,8 @@ def kernel_key(network, dtype: str, shape: str, fastmath: bool, parts: int = 1) 
     def loss_text(name: str) -> str:
         if is_builtin_loss(name):
             return name
-        from ..derive.rules import LOSSES, D, K, Y
+        from ..derive.derivatives import D, K, Y
+        from ..derive.rules import LOSSES
         return str(LOSSES[name].term(Y, D, K))
 
     material = {

@@ -18,19 +18,13 @@ from functools import cached_property
 
 import sympy as sp
 
+from ..errors import SpecError
+from . import display
 from . import symbols as S
 from .chain import Chain, SumOver
-from .rules import (
-    ACTIVATIONS,
-    LOSSES,
-    D,
-    K,
-    Y,
-    Z,
-    loss_gradient,
-    output_derivative,
-    tidy_fraction,
-)
+from .derivatives import D, K, Y, Z, loss_gradient, output_derivative, tidy_fraction
+from .rules import ACTIVATIONS, LOSSES
+from .verify import VerificationReport, verify
 
 
 @dataclass(frozen=True)
@@ -110,30 +104,14 @@ class Derivation:
         return {f"dE/d{addr}": self.weight_chain(l, k, j) for addr, l, k, j in self.parameters()}
 
     def verify(self, **kwargs) -> VerificationReport:
-        from .verify import verify
         return verify(self, **kwargs)
 
-    def _repr_latex_(self) -> str:
-        from ..render.latex import derivation_latex
-        return "$$" + derivation_latex(self) + "$$"
+    def _repr_latex_(self) -> str | None:
+        return display.latex(self)
 
     @cached_property
     def softmax_one_hot(self) -> bool:
         return bool(self.layers[-1].activation == "softmax" and LOSSES[self.network.loss].one_hot)
-
-
-@dataclass(frozen=True)
-class VerificationReport:
-    checks: tuple[tuple[str, str, bool], ...]      # (address, method, equal)
-
-    @property
-    def ok(self) -> bool:
-        return all(eq for _, _, eq in self.checks)
-
-    def __str__(self) -> str:
-        lines = [f"{'ok ' if eq else 'FAIL'} {addr:<16} {method}"
-                 for addr, method, eq in self.checks]
-        return "\n".join(lines)
 
 
 def _fprime(activation: str, out_k: sp.Expr, net_k: sp.Expr, relu0) -> tuple[sp.Expr, bool]:
@@ -147,6 +125,15 @@ def _simplest(product: sp.Expr) -> sp.Expr | None:
     """A product's simpler equal form (log loss · σ' → y − d), or None if there is none."""
     simple = sp.factor(sp.cancel(product))
     return simple if sp.count_ops(simple) < sp.count_ops(product) else None
+
+
+def derivation_of(network) -> Derivation:
+    """`derive`, with its refusals (a loss without a gradient) as one-line spec errors."""
+    try:
+        return derive(network)
+    except ValueError as exc:
+        key = "network.loss" if "loss" in str(exc) else "network.layers"
+        raise SpecError(str(exc), file=network.source, key=key) from None
 
 
 def derive(network, form: str = "index") -> Derivation:
@@ -173,9 +160,9 @@ def derive(network, form: str = "index") -> Derivation:
         if spec.bias:
             net_k = net_k + S.b(l)[u]
         out_k = S.out(l)[u]
-        if row.layerwise:
+        if row.layerwise:    # y_k = f(net_k) / Σ_v f(net_v), as the row says
             v = sp.Symbol(f"{u}_", integer=True, positive=True)
-            out_def = sp.exp(S.net(l)[u]) / sp.Sum(sp.exp(S.net(l)[v]), (v, 1, sizes[l]))
+            out_def = row(S.net(l)[u]) / sp.Sum(row(S.net(l)[v]), (v, 1, sizes[l]))
         else:
             out_def = row(S.net(l)[u])
         fprime, in_output = _fprime(spec.activation, out_k, S.net(l)[u], network.relu_at_zero)

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     network = load(args.spec)
     if network.is_perceptron:
         return _perceptron(network, args)
-    from ..render.slides import derivation_of
+    from .backprop import derivation_of
 
     derivation = derivation_of(network)
     status = 0
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         report = derivation.verify()
         if not args.json:
             print(report)
-            print("all gradients proven" if report.ok else "SOME GRADIENTS DISAGREE")
+            print(report.summary())
         status = 0 if report.ok else 1
         if not report.ok and args.json:
             print(str(report), file=sys.stderr)

@@ -14,9 +14,10 @@ import sympy as sp
 
 from ..addresses import Address
 from ..errors import SpecError
+from . import display
 from . import symbols as S
 from .backprop import Derivation, derive
-from .rules import ACTIVATIONS, LOSSES
+from .forward import forward_pass, loss_value
 
 DIGITS = 30
 
@@ -52,37 +53,18 @@ class WorkedExample:
                 out[name + plus] = addr
         return out
 
-    def _repr_latex_(self) -> str:
-        from ..render.latex import worked_example_latex
-        return "$$" + worked_example_latex(self) + "$$"
+    def _repr_latex_(self) -> str | None:
+        return display.latex(self)
 
 
-def _forward(network, weights: dict, x: list, values: dict, after: bool) -> list[list[sp.Expr]]:
-    outs = [list(x)]
-    for l, layer in enumerate(network.layers, start=1):
-        row = ACTIVATIONS[layer.activation]
-        nets = []
-        for k in range(1, layer.units + 1):
-            z = sp.Add(*(weights[S.w(l)[k, j]] * outs[-1][j - 1]
-                         for j in range(1, network.sizes[l - 1] + 1)))
-            if layer.bias:
-                z += weights[S.b(l)[k]]
-            nets.append(z)
-            values[Address("net", l, (k,), after)] = z
-        if row.layerwise:
-            total = sp.Add(*(sp.exp(z) for z in nets))
-            layer_out = [sp.exp(z) / total for z in nets]
-        else:
-            layer_out = [row(z) for z in nets]
-        for k, o in enumerate(layer_out, start=1):
-            values[Address("out", l, (k,), after)] = o
-        outs.append(layer_out)
-    return outs
-
-
-def _loss(network, y: list, d: list) -> sp.Expr:
-    row = LOSSES[network.loss]
-    return sp.Add(*(row.term(yk, dk, len(y)) for yk, dk in zip(y, d, strict=True)))
+def _forward(network, weights: dict, x: list, values: dict, after: bool) -> tuple:
+    """The forward pass with ``weights``; records every net and out in ``values``."""
+    fp = forward_pass(network, weights.__getitem__, x)
+    for l in range(1, network.depth + 1):
+        for kind, layer_values in (("net", fp.nets[l]), ("out", fp.outs[l])):
+            for k, v in enumerate(layer_values, start=1):
+                values[Address(kind, l, (k,), after)] = v
+    return fp.y
 
 
 def initial_weights(network) -> dict:
@@ -116,9 +98,9 @@ def worked_example(network, derivation: Derivation | None = None) -> WorkedExamp
     for k, v in enumerate(ex.target, start=1):
         values[Address("d", None, (k,))] = v
     for sym, v in weights.items():
-        values[_address_of(sym)] = v
-    outs = _forward(network, weights, list(ex.input), values, after=False)
-    values[Address("E")] = _loss(network, outs[-1], list(ex.target))
+        values[S.address_of(sym)] = v
+    y = _forward(network, weights, list(ex.input), values, after=False)
+    values[Address("E")] = loss_value(network, y, list(ex.target))
 
     # the quantities the derived formulas refer to
     known = dict(weights)
@@ -149,13 +131,7 @@ def worked_example(network, derivation: Derivation | None = None) -> WorkedExamp
     eta = ex.learning_rate
     updated = {sym: weights[sym] - eta * grads[sym] for sym in weights}
     for sym, v in updated.items():
-        values[_address_of(sym).updated()] = v
-    outs_after = _forward(network, updated, list(ex.input), values, after=True)
-    values[Address("E", after=True)] = _loss(network, outs_after[-1], list(ex.target))
+        values[S.address_of(sym).updated()] = v
+    y_after = _forward(network, updated, list(ex.input), values, after=True)
+    values[Address("E", after=True)] = loss_value(network, y_after, list(ex.target))
     return WorkedExample(network, derivation, values)
-
-
-def _address_of(sym: sp.Indexed) -> Address:
-    name = str(sym.base)
-    kind, layer = name[0], int(name[1:])
-    return Address(kind, layer, tuple(int(i) for i in sym.indices))

@@ -1,74 +1,99 @@
-"""The rule table: one row per activation and per loss.
+"""The rule table: one row per activation and per loss, and every fact about it on that row.
 
-A row holds only the SymPy definition and its display/code names. Everything else — the
-derivative, and the derivative written in the unit's *output* (σ' = σ(1−σ), tanh' = 1−tanh²) —
-is derived from the definition by SymPy and proven there (see :func:`output_derivative`).
-Adding a smooth activation is one row with its formula.
+A row holds its definition (a function of a SymPy expression), its display name, its traits and
+the range of values it can output. Everything else — f', and f' written in the unit's *output*
+(σ' = σ(1−σ), tanh' = 1−tanh²) — is derived from the definition by SymPy and proven there
+(`symprop.derive.derivatives`). Adding an activation or a loss is one row here.
+
+This module does not import SymPy: reading a spec, checking names and finding cached kernels
+need the rows' names and traits only, and SymPy costs most of a second to import. A definition
+imports SymPy when it is called.
 """
 
 from __future__ import annotations
 
+import importlib
+import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
+from typing import Any
 
-import sympy as sp
 
-Z = sp.Symbol("z", real=True)          # a unit's net input
-Y = sp.Symbol("y", real=True)          # a unit's output
-D = sp.Symbol("d", real=True)          # a target
-K = sp.Symbol("K", positive=True, integer=True)  # number of output units
+def _sp() -> Any:
+    return importlib.import_module("sympy")
 
 
 @dataclass(frozen=True)
 class Activation:
-    """One activation function. ``definition`` maps a SymPy expression z to f(z)."""
+    """One activation function. ``definition`` maps a SymPy expression z to f(z).
+
+    ``layerwise`` rows (softmax) normalise over the layer: y_k = f(z_k) / Σ_j f(z_j).
+    """
 
     name: str
-    definition: Callable[[sp.Expr], sp.Expr]
+    definition: Callable[[Any], Any]
     latex: str                                  # LaTeX name of f, e.g. r"\sigma"
     differentiable: bool = True
     layerwise: bool = False                     # softmax: f depends on the whole layer
-    stable: Callable[[sp.Expr], sp.Expr] | None = None  # equal to definition, safe in floats
+    stable: Callable[[Any], Any] | None = None  # equal to definition, safe in floats
     outputs: tuple[int, int] | None = None      # output values of a threshold unit (low, high)
+    # the infimum and supremum of f (targets outside can never be reached); None: not declared
+    output_range: tuple[float, float] | None = None
     note: str = ""
 
-    def __call__(self, z: sp.Expr) -> sp.Expr:
+    def __call__(self, z: Any) -> Any:
         return self.definition(z)
 
+    def layer(self, nets: list) -> list:
+        """The outputs of a whole layer from its net inputs (the one place softmax is written)."""
+        if not self.layerwise:
+            return [self.definition(z) for z in nets]
+        values = [self.definition(z) for z in nets]
+        total = _sp().Add(*values)
+        return [v / total for v in values]
 
-def _sigmoid(z: sp.Expr) -> sp.Expr:
-    return 1 / (1 + sp.exp(-z))
+
+def _sigmoid(z: Any) -> Any:
+    return 1 / (1 + _sp().exp(-z))
 
 
-def _sigmoid_stable(z: sp.Expr) -> sp.Expr:
+def _sigmoid_stable(z: Any) -> Any:
     # e = exp(-|z|) never overflows; the kernels compute it once, pick the numerator (1 or e) with
     # a select instead of a branch (the loop kernels vectorise it) and divide once: one rounding,
     # and no multiply after the division on a sample's dependency chain
+    sp = _sp()
     e = sp.exp(-sp.Abs(z))
     return sp.Piecewise((1, z >= 0), (e, True)) / (1 + e)
 
 
+def _step(low: int) -> Callable[[Any], Any]:
+    return lambda z: _sp().Piecewise((1, z >= 0), (low, True))
+
+
+INF = math.inf
 ACTIVATIONS: dict[str, Activation] = {
     row.name: row
     for row in (
-        Activation("linear", lambda z: z, r"\mathrm{id}"),
-        Activation("sigmoid", _sigmoid, r"\sigma", stable=_sigmoid_stable),
-        Activation("tanh", sp.tanh, r"\tanh"),
-        Activation("relu", lambda z: sp.Max(0, z), r"\mathrm{ReLU}"),
-        Activation("softplus", lambda z: sp.log(1 + sp.exp(z)), r"\mathrm{softplus}"),
-        Activation("softmax", sp.exp, r"\mathrm{softmax}", layerwise=True,
+        Activation("linear", lambda z: z, r"\mathrm{id}", output_range=(-INF, INF)),
+        Activation("sigmoid", _sigmoid, r"\sigma", stable=_sigmoid_stable,
+                   output_range=(0.0, 1.0)),
+        Activation("tanh", lambda z: _sp().tanh(z), r"\tanh", output_range=(-1.0, 1.0)),
+        Activation("relu", lambda z: _sp().Max(0, z), r"\mathrm{ReLU}", output_range=(0.0, INF)),
+        Activation("softplus", lambda z: _sp().log(1 + _sp().exp(z)), r"\mathrm{softplus}",
+                   output_range=(0.0, INF)),
+        Activation("softmax", lambda z: _sp().exp(z), r"\mathrm{softmax}",
+                   layerwise=True, output_range=(0.0, 1.0),
                    note="y_k = exp(net_k) / sum_j exp(net_j)"),
-        Activation("step", lambda z: sp.Piecewise((1, z >= 0), (0, True)), r"\mathrm{step}",
-                   differentiable=False, outputs=(0, 1)),
-        Activation("sign", lambda z: sp.Piecewise((1, z >= 0), (-1, True)), r"\varphi",
-                   differentiable=False, outputs=(-1, 1)),
-        Activation("threshold", lambda z: sp.Piecewise((1, z >= 0), (0, True)), r"\theta",
-                   differentiable=False, outputs=(0, 1),
+        Activation("step", _step(0), r"\mathrm{step}", differentiable=False, outputs=(0, 1),
+                   output_range=(0.0, 1.0)),
+        Activation("sign", _step(-1), r"\varphi", differentiable=False, outputs=(-1, 1),
+                   output_range=(-1.0, 1.0)),
+        Activation("threshold", _step(0), r"\theta", differentiable=False, outputs=(0, 1),
+                   output_range=(0.0, 1.0),
                    note="McCulloch-Pitts: 1 if net >= T else 0, with T = -b"),
     )
 }
-BUILTIN_ACTIVATION_ROWS: dict[str, Activation] = dict(ACTIVATIONS)  # symprop.units knows these
+BUILTIN_ACTIVATION_ROWS: dict[str, Activation] = dict(ACTIVATIONS)
 
 
 @dataclass(frozen=True)
@@ -76,149 +101,34 @@ class Loss:
     """One loss. ``term(y, d, K)`` is one output unit's share; E = Σ_k term(y_k, d_k)."""
 
     name: str
-    term: Callable[[sp.Expr, sp.Expr, sp.Expr], sp.Expr]
+    term: Callable[[Any, Any, Any], Any]
     latex: str                                  # E in the lecture's notation
     differentiable: bool = True
     probabilistic: bool = False                 # needs outputs in (0, 1)
     one_hot: bool = False                       # targets sum to one (δ = y − d with softmax)
 
 
+def _half() -> Any:
+    return _sp().Rational(1, 2)
+
+
 LOSSES: dict[str, Loss] = {
     row.name: row
     for row in (
-        Loss("sse", lambda y, d, k: sp.Rational(1, 2) * (y - d) ** 2,
+        Loss("sse", lambda y, d, k: _half() * (y - d) ** 2,
              r"E = \frac{1}{2} \sum_{k} (y_k - d_k)^2"),
         Loss("mse", lambda y, d, k: (y - d) ** 2 / k,
              r"E = \frac{1}{K} \sum_{k} (y_k - d_k)^2"),
-        Loss("log", lambda y, d, k: -(d * sp.log(y) + (1 - d) * sp.log(1 - y)),
+        Loss("log", lambda y, d, k: -(d * _sp().log(y) + (1 - d) * _sp().log(1 - y)),
              r"E = -\sum_{k} \left[ d_k \ln y_k + (1 - d_k) \ln (1 - y_k) \right]",
              probabilistic=True),
-        Loss("cross-entropy", lambda y, d, k: -d * sp.log(y),
+        Loss("cross-entropy", lambda y, d, k: -d * _sp().log(y),
              r"E = -\sum_{k} d_k \ln y_k", probabilistic=True, one_hot=True),
-        Loss("zero-one", lambda y, d, k: sp.Piecewise((0, sp.Eq(y, d)), (1, True)),
+        Loss("zero-one", lambda y, d, k: _sp().Piecewise((0, _sp().Eq(y, d)), (1, True)),
              r"E = \sum_{k} [y_k \neq d_k]", differentiable=False),
     )
 }
-BUILTIN_LOSS_ROWS: dict[str, Loss] = dict(LOSSES)   # what symprop.units knows by name
-
-
-@dataclass(frozen=True)
-class Derivative:
-    """f'(z), and when it exists f' written in the output y = f(z), with the proof's steps."""
-
-    in_net: sp.Expr                     # f'(z), in Z
-    in_output: sp.Expr | None           # g(y) with f'(z) = g(f(z)), in Y
-    notes: tuple[str, ...] = field(default=())     # the steps, where they are not the usual
-
-    @property
-    def steps(self) -> tuple[str, ...]:
-        """The proof's steps as text. Simplifying f'(z) for display costs a cold process half a
-        second (SymPy's simplify imports sympy.physics), so it is done only when asked for."""
-        if self.notes:
-            return self.notes
-        steps = (f"f'(z) = {sp.simplify(self.in_net)}",)
-        if self.in_output is not None:
-            shown = self.in_output.subs(Y, sp.Symbol("f(z)"))
-            steps += (f"= {shown}   (proven: f'(z) - g(f(z)) simplifies to 0)",)
-        return steps
-
-
-def _poly_in_output(fz: sp.Expr, dfz: sp.Expr, max_degree: int = 3) -> sp.Expr | None:
-    """Find a polynomial P with f'(z) = P(f(z)), fitted at sample points, then proven."""
-    points = [sp.Rational(n, 7) for n in (-9, -4, -1, 2, 5, 8, 11)]
-    for degree in range(max_degree + 1):
-        rows, rhs = [], []
-        for p in points[: degree + 1]:
-            fv = sp.N(fz.subs(Z, p), 50)
-            rows.append([fv**i for i in range(degree + 1)])
-            rhs.append(sp.N(dfz.subs(Z, p), 50))
-        try:
-            sol = sp.Matrix(rows).LUsolve(sp.Matrix(rhs))
-        except (ValueError, ZeroDivisionError):
-            continue
-        exact = [sp.nsimplify(sp.N(c, 30), rational=True, tolerance=1e-25) for c in sol]
-        candidate = sum(c * Y**i for i, c in enumerate(exact))
-        # cheap rejection at a point not used by the fit, then the symbolic proof
-        check = points[-1]
-        miss = sp.N(dfz.subs(Z, check) - candidate.subs(Y, fz.subs(Z, check)), 40)
-        if abs(miss) > 1e-30:
-            continue
-        if _proven_equal(dfz, candidate.subs(Y, fz)):
-            return tidy_polynomial(candidate)
-    return None
-
-
-def tidy_polynomial(poly: sp.Expr) -> sp.Expr:
-    """The most readable of a polynomial's forms: y(1 − y) rather than −y(y − 1), 1 − y²."""
-    expanded = sp.expand(poly)
-    factored = sp.factor(expanded)
-    coeff, factors = factored.as_coeff_mul()
-    if coeff < 0:
-        # flip one (y − r) factor into (r − y) so that no minus sign leads
-        for i, f in enumerate(factors):
-            if f.is_Add and f.has(Y):
-                factors = factors[:i] + (-f,) + factors[i + 1:]
-                coeff = -coeff
-                break
-    factored = sp.Mul(coeff, *factors) if coeff != 1 else sp.Mul(*factors)
-    return factored if sp.count_ops(factored) <= sp.count_ops(expanded) else expanded
-
-
-def _inverse_in_output(fz: sp.Expr, dfz: sp.Expr) -> sp.Expr | None:
-    """Solve y = f(z) for z and substitute into f'(z)."""
-    try:
-        roots = sp.solve(sp.Eq(Y, fz), Z)
-    except (NotImplementedError, ValueError):
-        return None
-    for root in roots:
-        candidate = sp.simplify(dfz.subs(Z, root))
-        if candidate.has(Z):
-            continue
-        if _proven_equal(dfz, candidate.subs(Y, fz)):
-            return candidate
-    return None
-
-
-def _proven_equal(a: sp.Expr, b: sp.Expr) -> bool:
-    diff = a - b
-    for simplifier in (sp.cancel, lambda e: sp.simplify(e.rewrite(sp.exp))):
-        try:
-            if simplifier(diff) == 0:
-                return True
-        except (TypeError, ValueError, NotImplementedError):
-            pass
-    return False
-
-
-def _piecewise_linear_in_output(row: Activation, dfz: sp.Expr, at_zero: sp.Expr) -> sp.Expr | None:
-    """ReLU-like rows: f(z) = z for z > 0 and f(z) = 0 for z <= 0, so f' depends on sign(y)."""
-    pos, neg = sp.Symbol("p", positive=True), sp.Symbol("n", nonpositive=True)
-    if sp.simplify(row(pos) - pos) == 0 and sp.simplify(row(neg)) == 0:
-        return sp.Heaviside(Y, at_zero)
-    return None
-
-
-@cache
-def output_derivative(name: str, relu_at_zero: sp.Rational = sp.S.Zero) -> Derivative:
-    """Derive f'(z) and, where one exists, f' written in the output y = f(z).
-
-    The output form is *found* (polynomial fit, or inverting y = f(z)) and then *proven*
-    symbolically; nothing here is typed in per activation.
-    """
-    row = ACTIVATIONS[name]
-    if not row.differentiable:
-        return Derivative(sp.Integer(0), None, ("not differentiable: f' = 0 wherever it exists",))
-    if row.layerwise:
-        # softmax: ∂y_j/∂net_k = y_j (δ_jk − y_k); the diagonal is y(1 − y)
-        return Derivative(sp.Integer(0), Y * (1 - Y), ("∂y_j/∂net_k = y_j (δ_jk − y_k)",))
-    fz = row(Z)
-    dfz = sp.diff(fz, Z)
-    if dfz.has(sp.Heaviside) or dfz.has(sp.Piecewise) or dfz.has(sp.Max):
-        dfz = dfz.replace(sp.Heaviside, lambda *a: sp.Heaviside(a[0], relu_at_zero))
-        out = _piecewise_linear_in_output(row, dfz, relu_at_zero)
-        steps = (f"f'(z) = {dfz}", "f(z) > 0 exactly when z > 0, so f'(z) = step(f(z))")
-        return Derivative(dfz, out, steps)
-    return Derivative(dfz, _poly_in_output(fz, dfz) or _inverse_in_output(fz, dfz))
+BUILTIN_LOSS_ROWS: dict[str, Loss] = dict(LOSSES)
 
 
 def activation(name: str) -> Activation:
@@ -227,24 +137,3 @@ def activation(name: str) -> Activation:
 
 def loss(name: str) -> Loss:
     return LOSSES[name]
-
-
-def loss_gradient(name: str) -> sp.Expr:
-    """∂E/∂y_k for one output unit, derived from the loss row (in Y, D, K)."""
-    return tidy_fraction(sp.diff(LOSSES[name].term(Y, D, K), Y))
-
-
-def tidy_fraction(expr: sp.Expr) -> sp.Expr:
-    """``expr`` factored, with a leading minus taken into a sum on top: (d - y)/(y(y - 1))
-    rather than -(y - d)/(y(y - 1)). For the built-in rules this is the form `sympy.simplify`
-    gives, without its half-second first call (simplify imports sympy.physics)."""
-    factored = sp.factor(expr)
-    coeff, rest = factored.as_coeff_Mul()
-    if coeff < 0:
-        top, bottom = sp.fraction(rest)
-        factors = sp.Mul.make_args(top)
-        for i, factor in enumerate(factors):
-            if factor.is_Add:
-                flipped = factors[:i] + (-factor,) + factors[i + 1:]
-                return -coeff * sp.Mul(*flipped) / bottom
-    return factored

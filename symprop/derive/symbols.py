@@ -6,9 +6,12 @@ form is the same objects with concrete 1-based indices, so both forms share one 
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import sympy as sp
+
+from ..addresses import Address
 
 x = sp.IndexedBase("x", real=True)
 d = sp.IndexedBase("d", real=True)
@@ -56,3 +59,26 @@ def index_letters(depth: int, notation: dict) -> list[sp.Symbol]:
 
 
 E = sp.Symbol("E", real=True)
+
+
+# the one reading of a base's name: "out2" -> ("out", 2), "x" -> ("x", None)
+_BASE = re.compile(r"^(?:(?P<kind>out|net|delta|w|b)(?P<layer>\d+)|(?P<plain>x|d))$")
+
+
+def split_base(name: str) -> tuple[str, int | None] | None:
+    """The kind and layer a base name stands for, or None when it is not one of ours."""
+    m = _BASE.match(name)
+    if m is None:
+        return None
+    if m["plain"]:
+        return m["plain"], None
+    return m["kind"], int(m["layer"])
+
+
+def address_of(sym: sp.Indexed) -> Address:
+    """A canonical symbol with concrete indices (``out2[1]``, ``w1[1,2]``) -> its `Address`."""
+    parts = split_base(str(getattr(sym, "base", "")))
+    if parts is None or not all(getattr(i, "is_Integer", False) for i in sym.indices):
+        raise ValueError(f"not a quantity symbol: {sym}")
+    kind, layer = parts
+    return Address(kind, layer, tuple(int(i) for i in sym.indices))

@@ -10,46 +10,71 @@ there too the difference must cancel exactly.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 import sympy as sp
 
 from . import symbols as S
+from .forward import ForwardPass, forward_pass, loss_value
 from .rules import ACTIVATIONS, LOSSES
 
 SMALL = 24   # parameters up to which the proof is symbolic for all values
 
 
-def composed_outputs(network, values: dict | None = None) -> list[list[sp.Expr]]:
-    """Each layer's outputs as expressions in x, w, b (optionally with some of them given)."""
+@dataclass(frozen=True)
+class VerificationReport:
+    checks: tuple[tuple[str, str, bool], ...]      # (address, method, equal)
+
+    @property
+    def ok(self) -> bool:
+        return all(eq for _, _, eq in self.checks)
+
+    @property
+    def proven(self) -> bool:
+        """Every check is a proof (symbolic, or exact at a point), none only 60 digits."""
+        return all(not method.startswith("60 digits") for _, method, _ in self.checks)
+
+    def summary(self) -> str:
+        """One line that says what was done: proven where proven, checked where numeric."""
+        if not self.ok:
+            bad = sum(not eq for _, _, eq in self.checks)
+            return f"SOME GRADIENTS DISAGREE ({bad} of {len(self.checks)})"
+        numeric = sum(method.startswith("60 digits") for _, method, _ in self.checks)
+        if numeric == 0:
+            everywhere = all(method.startswith("symbolic") for _, method, _ in self.checks)
+            return ("all gradients proven for all values" if everywhere else
+                    "all gradients proven exactly at the rational points")
+        return (f"all gradients agree: {len(self.checks) - numeric} proven, {numeric} checked "
+                f"numerically to 60 digits")
+
+    def __str__(self) -> str:
+        lines = [f"{'ok ' if eq else 'FAIL'} {addr:<16} {method}"
+                 for addr, method, eq in self.checks]
+        return "\n".join(lines)
+
+
+def composed(network, values: dict | None = None) -> ForwardPass:
+    """The forward pass in x, w, b (those given in ``values`` substituted)."""
     values = values or {}
+
     def get(s):
         return values.get(s, s)
 
-    outs = [[get(S.x[i]) for i in range(1, network.n_inputs + 1)]]
-    for l, layer in enumerate(network.layers, start=1):
-        row = ACTIVATIONS[layer.activation]
-        nets = []
-        for k in range(1, layer.units + 1):
-            z = sp.Add(*(get(S.w(l)[k, j]) * outs[-1][j - 1]
-                         for j in range(1, network.sizes[l - 1] + 1)))
-            nets.append(z + get(S.b(l)[k]) if layer.bias else z)
-        if row.layerwise:
-            total = sp.Add(*(sp.exp(z) for z in nets))
-            outs.append([sp.exp(z) / total for z in nets])
-        else:
-            outs.append([row(z) for z in nets])
-    return outs
+    return forward_pass(network, get, [get(S.x[i]) for i in range(1, network.n_inputs + 1)])
 
 
-def composed_loss(network, outs: list[list[sp.Expr]], values: dict | None = None) -> sp.Expr:
+def composed_outputs(network, values: dict | None = None) -> list[list[sp.Expr]]:
+    """Each layer's outputs (layer 0: the inputs) as expressions in x, w, b."""
+    return [list(o) for o in composed(network, values).outs]
+
+
+def composed_loss(network, fp: ForwardPass, values: dict | None = None) -> sp.Expr:
     values = values or {}
-    row = LOSSES[network.loss]
-    n = network.sizes[-1]
-    return sp.Add(*(row.term(y, values.get(S.d[k + 1], S.d[k + 1]), n)
-                    for k, y in enumerate(outs[-1])))
+    targets = [values.get(S.d[k], S.d[k]) for k in range(1, network.sizes[-1] + 1)]
+    return loss_value(network, fp.y, targets)
 
 
-def _atoms_cancel(expr: sp.Expr) -> bool:
+def atoms_cancel(expr: sp.Expr) -> bool:
     """True when ``expr`` is 0 as a rational function of its transcendental atoms."""
     expr = sp.sympify(expr)
     atoms = sorted(expr.atoms(sp.exp, sp.tanh, sp.log, sp.Heaviside, sp.Max, sp.Piecewise),
@@ -67,17 +92,13 @@ def _numeric_zero(expr: sp.Expr) -> bool:
     return value.is_number and abs(value) < sp.Float("1e-45")
 
 
-def _derived_substitutions(network, outs, values) -> dict:
+def _derived_substitutions(fp: ForwardPass, values: dict) -> dict:
+    """out and net (for derivatives written in the net) by what the pass made of them."""
     mapping = dict(values)
-    for l in range(1, network.depth + 1):
-        for k, o in enumerate(outs[l], start=1):
+    for l in range(1, len(fp.outs)):
+        for k, (z, o) in enumerate(zip(fp.nets[l], fp.outs[l], strict=True), start=1):
             mapping[S.out(l)[k]] = o
-    # nets, for derivatives written in the net (activations with no output form)
-    for l, layer in enumerate(network.layers, start=1):
-        for k in range(1, layer.units + 1):
-            z = sp.Add(*(values.get(S.w(l)[k, j], S.w(l)[k, j]) * outs[l - 1][j - 1]
-                         for j in range(1, network.sizes[l - 1] + 1)))
-            mapping[S.net(l)[k]] = z + values.get(S.b(l)[k], S.b(l)[k]) if layer.bias else z
+            mapping[S.net(l)[k]] = z
     return mapping
 
 
@@ -112,8 +133,6 @@ def _random_point(network, rng: random.Random) -> dict:
 def verify(derivation, *, mode: str = "auto", points: int = 2, max_params: int | None = None,
            seed: int = 0):
     """Check every (or a sample of) parameter's derived gradient against `sympy.diff`."""
-    from .backprop import VerificationReport
-
     network = derivation.network
     params = derivation.parameters()
     rng = random.Random(seed)
@@ -126,14 +145,14 @@ def verify(derivation, *, mode: str = "auto", points: int = 2, max_params: int |
             and not derivation.softmax_one_hot else "points"
     checks = []
     if mode == "symbolic":
-        outs = composed_outputs(network)
-        loss = composed_loss(network, outs)
-        subs = _derived_substitutions(network, outs, {})
+        fp = composed(network)
+        loss = composed_loss(network, fp)
+        subs = _derived_substitutions(fp, {})
         for addr, l, k, j in params:
             brute = sp.diff(loss, _param_symbol(l, k, j))
             derived = derivation.weight_chain(l, k, j).expr().doit().xreplace(subs)
             diff = brute - derived
-            if _atoms_cancel(diff):
+            if atoms_cancel(diff):
                 checks.append((f"dE/d{addr}", "symbolic, all values", True))
             else:   # an identity the atom test cannot see: fall back to 60-digit points
                 ok = all(_numeric_zero(diff.xreplace(_random_point(network, rng)))
@@ -147,14 +166,12 @@ def verify(derivation, *, mode: str = "auto", points: int = 2, max_params: int |
         for addr, l, k, j in params:
             sym = _param_symbol(l, k, j)
             values = {s: v for s, v in point.items() if s != sym}
-            outs = composed_outputs(network, values)
-            loss = composed_loss(network, outs, values)
+            loss = composed_loss(network, composed(network, values), values)
             brute = sp.diff(loss, sym).xreplace({sym: point[sym]})
-            full_outs = composed_outputs(network, point)
             derived = derivation.weight_chain(l, k, j).expr().doit().xreplace(
-                _derived_substitutions(network, full_outs, point))
+                _derived_substitutions(composed(network, point), point))
             diff = brute - derived
-            if exact_ok and _atoms_cancel(diff):
+            if exact_ok and atoms_cancel(diff):
                 checks.append((f"dE/d{addr}", f"exact at rational point {p + 1}", True))
             else:
                 checks.append((f"dE/d{addr}", f"60 digits at rational point {p + 1}",

@@ -262,3 +262,16 @@ def worked_example_latex(example: Any) -> str:
 
     slide = SlideExample(example.network, example=example)
     return lines_latex(slide.all_lines(), env="aligned")
+
+
+def _register() -> None:
+    """derive's objects show themselves in Jupyter through these printers."""
+    from ..derive import display
+    from ..derive.backprop import Derivation
+    from ..derive.example import WorkedExample
+
+    display.register_latex(Derivation, derivation_latex)
+    display.register_latex(WorkedExample, worked_example_latex)
+
+
+_register()

@@ -27,7 +27,7 @@ import jinja2
 import sympy as sp
 
 from ..derive import symbols as S
-from ..derive.backprop import derive
+from ..derive.backprop import derivation_of
 from ..derive.example import initial_weights
 from ..derive.rules import ACTIVATIONS, LOSSES
 from ..errors import SpecError
@@ -307,15 +307,6 @@ def spec_title(network: Any) -> str:
         if heading:
             return heading
     return network.name.replace("_", " ")
-
-
-def derivation_of(network: Any) -> Any:
-    """`derive`, with its refusals (a loss without a gradient) as one-line spec errors."""
-    try:
-        return derive(network)
-    except ValueError as exc:
-        key = "network.loss" if "loss" in str(exc) else "network.layers"
-        raise SpecError(str(exc), file=network.source, key=key) from None
 
 
 def _backprop_frames(network: Any, precision: Any) -> list[dict]:

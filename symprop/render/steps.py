@@ -16,7 +16,8 @@ import sympy as sp
 from ..derive import symbols as S
 from ..derive.backprop import Derivation
 from ..derive.chain import Chain
-from ..derive.rules import ACTIVATIONS, LOSSES, Y, Z, output_derivative
+from ..derive.derivatives import Y, Z, output_derivative
+from ..derive.rules import ACTIVATIONS, LOSSES
 from .latex import LecturePrinter, chain_latex, notation, paren, partial, times_chain
 
 
