@@ -9,7 +9,7 @@ For each claim, in computation order:
    (b) from intermediates rounded the way hand calculations round them: one intermediate at
    2–4 decimal places or significant figures, then whole kinds of quantities (every h, every δ…),
    then two kinds with different roundings; the explanation keeps only the roundings needed.
-3. **wrong** — neither. The whole example is replayed under each usual mistake (`variants`),
+3. **wrong** — neither. The whole example is replayed under each usual mistake (`mistakes`),
    from the student's values and from the exact ones; the likeliest row that reproduces the
    claim is named, with the first step where that replay leaves the correct one.
 
@@ -28,19 +28,18 @@ from decimal import Decimal
 import sympy as sp
 
 from ..addresses import Address
-from ..derive.backprop import Derivation, derive
-from ..derive.example import WorkedExample, worked_example
 from ..errors import SpecError
 from .claims import Claim, parse_claims
 from .display import Math, Segment
-from .formulas import FormulaResult, check_formula
+from .exact import derivation_of, exact_side
+from .formulas import FORMULA_VERDICTS, FormulaResult, check_formula
+from .mistakes import MISTAKES, Mistake, Option
 from .numeric import ROUNDINGS, Rounding, fmt, to_decimal, truncate
 from .replay import Plan, Replay
-from .variants import VARIANTS, Option, Variant
 
 VERDICTS = ("correct", "consistent", "wrong")
 ROUNDING_BUDGET = 600          # replays per claim and starting point when searching roundings
-VARIANT_ROUNDING_BUDGET = 40   # the same, per mistake and option
+MISTAKE_ROUNDING_BUDGET = 40   # the same, per mistake and option
 _TINY = Decimal("1e-40")
 
 
@@ -70,8 +69,9 @@ class CheckResult:
     def summary(self) -> dict[str, int]:
         counts = {v: sum(r.verdict == v for r in self.claims) for v in VERDICTS}
         counts["total"] = len(self.claims)
-        counts["formulas_equivalent"] = sum(f.equivalent for f in self.formulas)
-        counts["formulas_different"] = sum(not f.equivalent for f in self.formulas)
+        for verdict in FORMULA_VERDICTS:
+            counts["formulas_" + verdict.replace("-", "_")] = sum(
+                f.verdict == verdict for f in self.formulas)
         return counts
 
     @property
@@ -84,46 +84,6 @@ class CheckResult:
         return 0 if self.ok else 1
 
 
-# -- the exact side, shared between checks of the same network ----------------------------------
-_CACHE: dict = {}
-
-
-def _key(network) -> tuple:
-    return (network.inputs, network.layers, network.loss,
-            tuple(sorted(network.weights.items())), network.example, network.relu_at_zero,
-            repr(sorted(network.notation.items())))
-
-
-def exact_side(network) -> tuple[Derivation, WorkedExample, Plan]:
-    """(derivation, worked example, plan), cached by everything that changes the numbers."""
-    key = _key(network)
-    if key not in _CACHE:
-        derivation = _derivation(network)
-        example = worked_example(network, derivation)
-        if len(_CACHE) > 16:
-            _CACHE.clear()
-        _CACHE[key] = (derivation, example, Plan(network, derivation))
-    derivation, example, plan = _CACHE[key]
-    if plan.network is not network:   # same numbers, other labels/claims: rebind the names
-        plan = _rebind(plan, network)
-    return derivation, example, plan
-
-
-def _derivation(network):
-    try:
-        return derive(network)
-    except ValueError as exc:
-        raise SpecError(str(exc), file=network.source, key="network.layers",
-                        expected="differentiable layers for a backpropagation check") from None
-
-
-def _rebind(plan: Plan, network) -> Plan:
-    clone = object.__new__(Plan)
-    clone.__dict__.update(plan.__dict__)
-    clone.network = network
-    return clone
-
-
 # -- the check -------------------------------------------------------------------------------
 def check(network) -> CheckResult:
     """Judge every ``[claims]`` value and ``[formulas]`` entry of ``network``."""
@@ -133,9 +93,9 @@ def check(network) -> CheckResult:
                         "or a [formulas] table")
     claims = parse_claims(network)
     # formulas alone need no [example]; values need the worked example
-    derivation = exact_side(network)[0] if claims else _derivation(network)
+    derivation = exact_side(network)[0] if claims else derivation_of(network)
     result = CheckResult(network)
-    # formulas first: a formula that cannot be read is bad input (exit 2) before any work
+    # each formula gets its own verdict (unreadable, too-large … included): none stops the rest
     result.formulas = [check_formula(network, derivation, name, text)
                        for name, text in network.formulas.items()]
     if claims:
@@ -224,14 +184,14 @@ class Judge:
         if diagnosis is None:
             diagnosis = self._diagnose(c, claimed_above, with_rounding=True)
         if diagnosis is not None:
-            (variant, option, world, hit, departs, also) = diagnosis
-            res.mistake, res.mistake_detail, res.also = variant.id, option.detail, also
+            (mistake, option, world, hit, departs, also) = diagnosis
+            res.mistake, res.mistake_detail, res.also = mistake.id, option.detail, also
             res.departs_at, res.roundings = departs, hit.rounded
             detail = f" — {option.detail}" if option.detail else ""
             rounded: list[Segment] = []
             if hit.rounded:
                 rounded = [" and ", *self._roundings_text(hit.rounded)]
-            tail: list[Segment] = [f"Likely mistake: {variant.description}{detail}. "
+            tail: list[Segment] = [f"Likely mistake: {mistake.description}{detail}. "
                                    f"Replayed {world} with that mistake", *rounded,
                                    ", the example gives ",
                                    Math(fmt(hit.replay.raw[a], 8).replace("-", "−")),
@@ -304,13 +264,13 @@ class Judge:
         return out
 
     # -- rounding search ----------------------------------------------------------------------
-    def _rounding(self, c: Claim, given: dict, variant: Variant | None = None,
+    def _rounding(self, c: Claim, given: dict, mistake: Mistake | None = None,
                   option: Option | None = None, budget: int = ROUNDING_BUDGET) -> Hit | None:
         """A replay with rounded intermediates that gives the claim, keeping only the roundings
         it needs; None when none is found within the budget."""
         a = c.address
         def replay(rounding):
-            return Replay(self.plan, given=given, rounding=rounding, variant=variant,
+            return Replay(self.plan, given=given, rounding=rounding, mistake=mistake,
                           option=option, stop_at=a).run()
         base = replay({})
         free = [u for u in base.ancestors(a) if u not in given and u not in self.plan.spec]
@@ -321,7 +281,7 @@ class Judge:
                     for rule in ROUNDINGS[-2:])
         if abs(c.value - base.raw[a]) > 4 * reach + c.tolerance:
             return None
-        for n, rounding in enumerate(_rounding_maps(free, small=variant is not None)):
+        for n, rounding in enumerate(_rounding_maps(free, small=mistake is not None)):
             if n >= budget:
                 return None
             if c.matches(replay(rounding).raw[a]):
@@ -342,14 +302,14 @@ class Judge:
         worlds = self._worlds(claimed_above)
         normal = {w: Replay(self.plan, given=g, stop_at=a).run() for w, g in worlds}
         found = []
-        candidates = [(option.priority, vi, oi, wi, variant, option, world, given)
-                      for vi, variant in enumerate(VARIANTS)
-                      for oi, option in enumerate(variant.options(self.network))
+        candidates = [(option.priority, vi, oi, wi, mistake, option, world, given)
+                      for vi, mistake in enumerate(MISTAKES)
+                      for oi, option in enumerate(mistake.options(self.network))
                       for wi, (world, given) in enumerate(worlds)]
         relevant = []
         for cand in candidates:
-            *_, variant, option, world, given = cand
-            replay = Replay(self.plan, given=given, variant=variant, option=option,
+            *_, mistake, option, world, given = cand
+            replay = Replay(self.plan, given=given, mistake=mistake, option=option,
                             stop_at=a).run()
             if abs(replay.raw[a] - normal[world].raw[a]) <= _TINY:
                 continue     # this mistake does not touch the claim
@@ -358,20 +318,20 @@ class Judge:
                 found.append((cand, Hit(replay, (), {})))
         if not found and with_rounding and c.significant >= 3:   # a mistake and a rounding
             for cand in relevant:
-                *_, variant, option, world, given = cand
-                hit = self._rounding(c, given, variant, option, budget=VARIANT_ROUNDING_BUDGET)
+                *_, mistake, option, world, given = cand
+                hit = self._rounding(c, given, mistake, option, budget=MISTAKE_ROUNDING_BUDGET)
                 if hit is not None:
                     found.append((cand, hit))
                     break
         if not found:
             return None
         found.sort(key=lambda f: f[0][:4])
-        (*_, variant, option, world, given), hit = found[0]
-        also = tuple(dict.fromkeys(f[0][4].id for f in found if f[0][4].id != variant.id))
+        (*_, mistake, option, world, given), hit = found[0]
+        also = tuple(dict.fromkeys(f[0][4].id for f in found if f[0][4].id != mistake.id))
         # compare with the correct replay rounded the same way: the mistake is what differs
         same = Replay(self.plan, given=given, rounding=hit.rounding, stop_at=a).run()
         departs = self._departure(hit.replay, same, a)
-        return variant, option, world, hit, departs, also
+        return mistake, option, world, hit, departs, also
 
     def _departure(self, replay: Replay, normal: Replay, a: Address) -> Address:
         """The first quantity (in computation order) where the mistaken replay differs."""
