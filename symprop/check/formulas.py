@@ -32,6 +32,7 @@ from .resolve import FUNCTIONS, Resolver
 
 FORMULA_VERDICTS = ("equivalent", "different", "unreadable", "ambiguous", "too-large")
 MAX_READINGS = 16             # combinations of readings of ambiguous names tried
+_CLOSE = Decimal("1e-25")
 
 
 def check_formula(network, derivation, name: str, text: str) -> FormulaResult:
@@ -128,17 +129,22 @@ def _diagnose(network, derivation, result: FormulaResult) -> None:
     if yours is None:
         return
     value = Decimal(str(sp.Float(yours, 40)))
+    if not value.is_finite() or value.adjusted() > 100:
+        return                         # no usual mistake gives such a value
     plan = exact_side(network)[2]
     a = result.address
+    normal = Replay(plan, stop_at=a).run().raw[a]
     found = []
     for mi, mistake in enumerate(MISTAKES):
         for oi, option in enumerate(mistake.options(network)):
-            replay = Replay(plan, mistake=mistake, option=option, stop_at=a).run()
-            got = replay.raw.get(a)
-            if got is not None and abs(got - value) <= Decimal("1e-25") * max(1, abs(value)):
-                normal = Replay(plan, stop_at=a).run().raw[a]
-                if abs(normal - got) > Decimal("1e-25"):
-                    found.append((option.priority, mi, oi, mistake, option))
+            try:
+                got = Replay(plan, mistake=mistake, option=option, stop_at=a).run().raw.get(a)
+            except ArithmeticError:    # a mistake that overflows cannot be the student's
+                continue
+            if got is None or not got.is_finite() or got.adjusted() > 100:
+                continue
+            if abs(got - value) <= _CLOSE * max(1, abs(value)) and abs(normal - got) > _CLOSE:
+                found.append((option.priority, mi, oi, mistake, option))
     if found:
         *_, mistake, option = min(found, key=lambda f: f[:3])
         result.mistake, result.mistake_detail = mistake.id, option.detail

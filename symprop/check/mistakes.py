@@ -76,6 +76,11 @@ def _other_fprime(r: Replay, opt: Option, l: int, k: int) -> Term | None:
     return None
 
 
+def _extra_fprime(r: Replay, opt: Option, l: int, k: int) -> Term | None:
+    e = r.plan.fprime_of.get((l, k), {}).get(opt.value)
+    return None if e is None else Term(e.run(r.get), e.parts, e.prec)
+
+
 def _flipped(r: Replay, opt: Option, param: Address, grad: Address) -> Term:
     return r._update(param, grad, sign=+1)
 
@@ -134,10 +139,8 @@ def _other_derivative_options(network) -> list[Option]:
         for name, g in forms.items():
             if not layerwise and own is not None and (g - own).expand() == 0:
                 continue
-            # the sigmoid's y(1 − y) for a softmax output (its diagonal alone) is the classic
-            prio = 0 if layerwise and own is not None and (g - own).expand() == 0 else 1
             opts.append(Option(f"{name}'s derivative {derivative_text(g)} used for the {act} "
-                               f"units of layer {l}", (frozenset((l,)), name), priority=prio))
+                               f"units of layer {l}", (frozenset((l,)), name)))
     for act, layers in by_activation.items():
         if len(layers) > 1:
             own = output_derivative(act, network.relu_at_zero).in_output
@@ -147,6 +150,17 @@ def _other_derivative_options(network) -> list[Option]:
                                        f"the {act} units of every layer",
                                        (frozenset(layers), name), priority=2))
     return opts
+
+
+def _extra_derivative_options(network) -> list[Option]:
+    """Each row's f′ multiplied onto the output δ once more (y(1 − y) on top of softmax and
+    cross-entropy's y − d, or σ′ twice)."""
+    act = network.layers[-1].activation
+    forms = derivative_forms(network.relu_at_zero)
+    return [Option(f"{derivative_text(g)} ({name}'s f′) multiplied onto the output δ, which "
+                   "already holds its derivative", name, priority=2 if name != act else 1)
+            for name, g in forms.items()
+            if ACTIVATIONS[act].differentiable]
 
 
 def _loss_factor_options(network) -> list[Option]:
@@ -221,6 +235,9 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("wrong-activation-derivative",
             "the derivative of another activation was used in δ",
             "fprime", _other_fprime, _other_derivative_options),
+    Mistake("extra-activation-derivative",
+            "an activation's derivative was multiplied onto an output δ that already holds it",
+            "extra_factor", _extra_fprime, _extra_derivative_options),
     Mistake("flipped-update-sign",
             "the update added the gradient (w + η·∂E/∂w) instead of subtracting it",
             "update", _flipped, lambda net: [Option("")]),

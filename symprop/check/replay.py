@@ -97,15 +97,12 @@ class Plan:
                            for after in (False, True)}
         self.fprime: dict[tuple[int, int], _Expr] = {}
         self.fprime_at_net: dict[tuple[int, int], _Expr] = {}
-        # f' of every row of the rule table, written in the unit's output: the derivative of
-        # another activation used by mistake
+        # f′ of every row of the rule table, written in the unit's output: for mistakes
+        # (another activation's derivative used, a derivative multiplied on twice)
         self.fprime_of: dict[tuple[int, int], dict[str, _Expr]] = {}
         forms = derivative_forms(network.relu_at_zero)
         for lay in derivation.layers:
             deriv = output_derivative(lay.activation, network.relu_at_zero)
-            others = {name: g for name, g in forms.items()
-                      if ACTIVATIONS[lay.activation].layerwise or deriv.in_output is None
-                      or sp.expand(g - deriv.in_output) != 0}
             for k in range(1, lay.units + 1):
                 out = S.out(lay.layer)[k]
                 if not ACTIVATIONS[lay.activation].layerwise:
@@ -114,7 +111,7 @@ class Plan:
                     self.fprime_at_net[lay.layer, k] = _Expr.of(
                         deriv.in_output.subs(Y, S.net(lay.layer)[k]))
                 self.fprime_of[lay.layer, k] = {name: _Expr.of(g.subs(Y, out))
-                                                for name, g in others.items()}
+                                                for name, g in forms.items()}
         top = derivation.layer(L)
         self.dE_dout = [_Expr.of(top.dE_dout.xreplace({top.unit: k}))
                         for k in range(1, top.units + 1)]
@@ -281,6 +278,10 @@ class Replay:
         else:
             e = p.output_delta[k - 1]
             term = Term(e.run(self.get), e.parts, e.prec)
+        extra = self.mistaken("extra_factor", p.depth, k)     # an f′ multiplied on top
+        if extra is not None:
+            term = Term(CTX.multiply(term.value, extra.value),
+                        (*_wrap(term), " × ", *_wrap(extra)), PRODUCT)
         scale = self.step("loss_scale")
         return term if scale == ONE else term.times(scale, fmt(scale))
 

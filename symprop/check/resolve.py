@@ -298,7 +298,7 @@ class Resolver:
                 layer = self.letter_layer[first]
             else:
                 default = t.layer if t.layer is not None else self.network.depth
-                layer = self._no_layer(f"w_{{{''.join(sub)}}}", pos, items, default)
+                layer = self._no_layer(f"w_{{{','.join(items)}}}", pos, items, default)
         if not 1 <= layer <= self.network.depth:
             self._fail(f"w: there is no layer {layer}")
         k = self._index(items[0], layer, f"w^({layer})")
