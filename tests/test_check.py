@@ -19,9 +19,9 @@ from symprop.addresses import Address
 from symprop.check.claims import parse_value
 from symprop.check.display import render
 from symprop.check.judge import check, exact_side
+from symprop.check.mistakes import MISTAKES
 from symprop.check.numeric import Rounding, to_decimal
 from symprop.check.replay import Replay
-from symprop.check.mistakes import MISTAKES
 from symprop.derive.example import WorkedExample
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

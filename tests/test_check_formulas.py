@@ -11,9 +11,9 @@ import sympy as sp
 import symprop
 from symprop import SpecError
 from symprop.check.formulas import check_formula
-from symprop.formula.syntax import FormulaError, parse, tokenize
 from symprop.check.judge import check, exact_side
 from symprop.derive import symbols as S
+from symprop.formula.syntax import FormulaError, parse, tokenize
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 LECTURE = (EXAMPLES / "lecture_221.toml").read_text()

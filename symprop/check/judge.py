@@ -116,6 +116,7 @@ class Judge:
                                 expected="a quantity of the example step (x, net, out, E, delta, "
                                 "dE/dw, updated w…+, net…+, E+)")
         self.given = {c.address: c.value for c in claims}
+        self._claim_of = {c.address: c for c in claims if c.address not in plan.spec}
         self.shown = {c.address: c.text.replace("-", "−") for c in claims}
         self.carried = Replay(plan, given=self.given).run()
         self.base = Replay(plan).run()
@@ -147,6 +148,11 @@ class Judge:
             res.explanation = [f"not the exact value ({exact_text}), but it follows from your "
                                "values: ", Math(res.worked), ". ", *self._used(claimed_above)]
             return res
+        # (a′) carried digits: each written value stands for every number that rounds to it,
+        # and the student may have carried more digits than they wrote
+        carried = self._carried_digits(c, claimed_above) if claimed_above else None
+        if carried is not None and carried[2]:
+            return self._consistent_by_digits(res, carried, exact_text)
         # (b) the last digit truncated instead of rounded
         for value, source in ((exact, "the exact value"), (expected, "your values")):
             if c.decimals is not None and c.value == truncate(value, c.decimals) and (
@@ -172,6 +178,9 @@ class Judge:
                                        f"rounding, {world}: ", *self._roundings_text(hit.rounded),
                                        " before it was used: ", Math(res.worked), "."]
                     return res
+        # the written values' intervals reach the claim, though no simpler story does
+        if diagnosis is None and carried is not None:
+            return self._consistent_by_digits(res, carried, exact_text)
         # wrong: expected values, the formula with the student's numbers, a diagnosis
         res.verdict = "wrong"
         res.worked = self._worked(self.carried if claimed_above else self.base, a, expected)
@@ -248,6 +257,64 @@ class Judge:
         if wrong:
             return ["Error carried forward from your ", *_names(wrong), "."]
         return ["The difference comes from using your rounded ", *_names(claimed_above), "."]
+
+    @staticmethod
+    def _consistent_by_digits(res: ClaimResult, carried, exact_text: str) -> ClaimResult:
+        res.verdict = "consistent"
+        res.worked, explanation, _ = carried
+        res.explanation = [f"not the exact value ({exact_text}), but it follows from your "
+                           "values ", *explanation]
+        return res
+
+    def _carried_digits(self, c: Claim, claimed_above: list[Address]):
+        """(worked, explanation, named) when ``c`` follows from some choice of the student's earlier
+        values within what they round to (interval reasoning over the student's own chain),
+        else None. The interval of ``c``'s formula is bounded to first order (each written
+        value moved to both ends of its interval in turn); the digits the student likely
+        carried are their own chain's unrounded values: ``named`` when they give the claim,
+        the likeliest story; otherwise the intervals are the explanation."""
+        a = c.address
+        frontier = [u for u in claimed_above if u in self._claim_of]
+        center = self.carried.raw[a]
+        radius = Decimal(0)
+        matters: list[Address] = []      # the values whose digits move this one
+        for u in frontier:
+            tol = self._claim_of[u].tolerance
+            if tol <= _TINY:
+                continue
+            moved = [Replay(self.plan, given={**self.given, u: self.given[u] + s * tol},
+                            stop_at=a).run().raw[a] for s in (1, -1)]
+            width = max(abs(m - center) for m in moved)
+            radius += width
+            if width > _TINY:
+                matters.append(u)
+        # second-order slack: a small share of the first-order width
+        if abs(c.value - center) > radius * Decimal("1.01") + c.tolerance:
+            return None
+        # the digits carried: the student's own unrounded chain for each value that it
+        # rounds to what was written
+        unrounded = {u: self.carried.raw[u] for u in matters
+                     if self._claim_of[u].matches(self.carried.raw[u])}
+        if unrounded:
+            given = {u: v for u, v in self.given.items() if u not in unrounded}
+            replay = Replay(self.plan, given=given, stop_at=a).run()
+            if c.matches(replay.raw[a]):
+                worked = self._worked(replay, a, replay.raw[a], given)
+                digits: list[Segment] = []
+                for i, (u, v) in enumerate(unrounded.items()):
+                    digits += [", " * bool(i), u, f" = {fmt(v, 8)} (written "
+                               f"{self._claim_of[u].text})"]
+                return worked, ["with the digits you carried: ", *digits, ": ", Math(worked),
+                                ". The digits you wrote stand for these values, rounded."], True
+        worked = self._worked(self.carried, a, center)
+        ranges: list[Segment] = []
+        for i, u in enumerate(matters):
+            cl = self._claim_of[u]
+            ranges += [", " * bool(i), u, f" = {cl.text} stands for "
+                       f"{fmt(cl.value - cl.tolerance, 10)} to {fmt(cl.value + cl.tolerance, 10)}"]
+        return worked, ["once each is read as every number that rounds to it: ", *ranges,
+                        f"; over these, this value runs from {fmt(center - radius, 8)} to "
+                        f"{fmt(center + radius, 8)}, which includes what you wrote."], False
 
     def _first_wrong(self, claimed_above: list[Address]) -> Address | None:
         for u in claimed_above:
