@@ -22,6 +22,7 @@ from ..derive import symbols as S
 from ..errors import SpecError
 from ..formula.syntax import FormulaError, parse
 from .budget import TooLarge, deadline, estimate
+from .claims import claim_address, reason
 from .compare import FormulaResult, compare, value_at_example
 from .derived import CHECKABLE, ETA, derived_formula
 from .display import Math, chain_math
@@ -63,9 +64,8 @@ def check_formula(network, derivation, name: str, text: str) -> FormulaResult:
 def _address(network, name: str) -> Address:
     key = f"formulas.{name}"
     try:
-        addr = network.address(name)
+        addr = claim_address(network, name)
     except SpecError as exc:
-        from .claims import reason
         raise SpecError(f"unknown address or label: {reason(exc)}", file=network.source, key=key,
                         expected="a gradient, δ or updated-weight address such as dE/dw2[1,1]"
                         ) from None
