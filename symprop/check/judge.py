@@ -149,9 +149,15 @@ class Judge:
                                "values: ", Math(res.worked), ". ", *self._used(claimed_above)]
             return res
         # (a′) carried digits: each written value stands for every number that rounds to it,
-        # and the student may have carried more digits than they wrote
+        # and the student may have carried more digits than they wrote; a value within reach
+        # of the student's own values is consistent, whatever else could also explain it
         carried = self._carried_digits(c, claimed_above) if claimed_above else None
-        if carried is not None and carried[2]:
+        if carried is not None:
+            if not carried[2] and c.significant >= 3:
+                # a rounded intermediate is the more specific story, when there is one
+                story = self._rounding_story(res, [self._worlds(claimed_above)[0]], exact_text)
+                if story is not None:
+                    return story
             return self._consistent_by_digits(res, carried, exact_text)
         # (b) the last digit truncated instead of rounded
         for value, source in ((exact, "the exact value"), (expected, "your values")):
@@ -169,18 +175,9 @@ class Judge:
         # (c) rounding of intermediates; a claim of one or two significant figures carries
         # too little to tell one rounding from another
         if diagnosis is None and c.significant >= 3:
-            for world, given in self._worlds(claimed_above):
-                hit = self._rounding(c, given)
-                if hit is not None:
-                    res.verdict, res.roundings = "consistent", hit.rounded
-                    res.worked = self._worked(hit.replay, a, hit.replay.raw[a], given)
-                    res.explanation = [f"not the exact value ({exact_text}), but explained by "
-                                       f"rounding, {world}: ", *self._roundings_text(hit.rounded),
-                                       " before it was used: ", Math(res.worked), "."]
-                    return res
-        # the written values' intervals reach the claim, though no simpler story does
-        if diagnosis is None and carried is not None:
-            return self._consistent_by_digits(res, carried, exact_text)
+            story = self._rounding_story(res, self._worlds(claimed_above), exact_text)
+            if story is not None:
+                return story
         # wrong: expected values, the formula with the student's numbers, a diagnosis
         res.verdict = "wrong"
         res.worked = self._worked(self.carried if claimed_above else self.base, a, expected)
@@ -258,6 +255,20 @@ class Judge:
             return ["Error carried forward from your ", *_names(wrong), "."]
         return ["The difference comes from using your rounded ", *_names(claimed_above), "."]
 
+    def _rounding_story(self, res: ClaimResult, worlds, exact_text: str) -> ClaimResult | None:
+        """``res`` made consistent by rounded intermediates, when a rounding explains it."""
+        c, a = res.claim, res.claim.address
+        for world, given in worlds:
+            hit = self._rounding(c, given)
+            if hit is not None:
+                res.verdict, res.roundings = "consistent", hit.rounded
+                res.worked = self._worked(hit.replay, a, hit.replay.raw[a], given)
+                res.explanation = [f"not the exact value ({exact_text}), but explained by "
+                                   f"rounding, {world}: ", *self._roundings_text(hit.rounded),
+                                   " before it was used: ", Math(res.worked), "."]
+                return res
+        return None
+
     @staticmethod
     def _consistent_by_digits(res: ClaimResult, carried, exact_text: str) -> ClaimResult:
         res.verdict = "consistent"
@@ -284,7 +295,10 @@ class Judge:
                 continue
             moved = [Replay(self.plan, given={**self.given, u: self.given[u] + s * tol},
                             stop_at=a).run().raw[a] for s in (1, -1)]
-            width = max(abs(m - center) for m in moved)
+            up, down = (abs(m - center) for m in moved)
+            # one side moving far more than the other is a kink inside the interval (ReLU's
+            # step at 0): the written value does not reach across it
+            width = min(up, down) if max(up, down) > 4 * min(up, down) else max(up, down)
             radius += width
             if width > _TINY:
                 matters.append(u)
