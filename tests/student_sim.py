@@ -1,3 +1,4 @@
+# ruff: noqa: E731  (each mistake is the student's formula as a one-line closure)
 """A simulated student for the checker's corpus: one backpropagation step by hand, at 50 digits.
 
 Independent of symprop on purpose (the oracle must not share the checker's code): activations,
@@ -175,7 +176,7 @@ def simulate(net: Net, mistake: str | None = None, carry: bool = True,
         for j in range(1, sizes[l] + 1):
             h = f"h{l}[{j}]"
 
-            def total(l=l, j=j, only=None, updated=False):
+            def total(l=l, j=j, h=h, only=None, updated=False):
                 s = 0
                 for k in range(1, sizes[l + 1] + 1):
                     if only is not None and k != only:

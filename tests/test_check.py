@@ -18,11 +18,12 @@ from symprop import SpecError
 from symprop.addresses import Address
 from symprop.check.claims import parse_value
 from symprop.check.display import render
-from symprop.check.judge import check, exact_side
+from symprop.check.exact import exact_side
+from symprop.check.judge import check
 from symprop.check.mistakes import MISTAKES
 from symprop.check.numeric import Rounding, to_decimal
 from symprop.check.replay import Replay
-from symprop.derive.example import WorkedExample
+from symprop.derive.example import worked_example
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -107,8 +108,8 @@ def test_lecture_slide_is_correct_or_consistent():
 
 
 def test_exact_values_come_from_the_worked_example(lecture):
-    derivation, example, plan = exact_side(lecture)
-    assert isinstance(example, WorkedExample)
+    derivation, plan = exact_side(lecture)
+    example = worked_example(lecture, derivation)
     replay = Replay(plan).run()
     assert set(replay.values) == set(example.values)     # the same quantities
     for addr, value in example.values.items():

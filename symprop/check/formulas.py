@@ -131,7 +131,7 @@ def _diagnose(network, derivation, result: FormulaResult) -> None:
     value = Decimal(str(sp.Float(yours, 40)))
     if not value.is_finite() or value.adjusted() > 100:
         return                         # no usual mistake gives such a value
-    plan = exact_side(network)[2]
+    plan = exact_side(network)[1]
     a = result.address
     normal = Replay(plan, stop_at=a).run().raw[a]
     found = []

@@ -2,7 +2,7 @@
 
 For each claim, in computation order:
 
-1. **correct** — the exact value (from `worked_example`) rounds to what was written
+1. **correct** — the exact value (the derived formulas at 50 digits) rounds to what was written
    (`claims.Claim.matches`).
 2. **consistent** — wrong against the exact value, but what the derived formulas give
    (a) from the student's own earlier claimed values (error carried forward), or
@@ -31,10 +31,10 @@ from ..addresses import Address
 from ..errors import SpecError
 from .claims import Claim, parse_claims
 from .display import Math, Segment
-from .exact import derivation_of, exact_side
+from .exact import derivation_of, exact_side, exact_values
 from .formulas import FORMULA_VERDICTS, FormulaResult, check_formula
 from .mistakes import MISTAKES, Mistake, Option
-from .numeric import ROUNDINGS, Rounding, fmt, to_decimal, truncate
+from .numeric import ROUNDINGS, Rounding, fmt, truncate
 from .replay import Plan, Replay
 
 VERDICTS = ("correct", "consistent", "wrong")
@@ -48,7 +48,6 @@ class ClaimResult:
     claim: Claim
     verdict: str
     exact: Decimal
-    exact_expr: sp.Expr
     expected_from_your_values: Decimal
     explanation: list[Segment]
     mistake: str | None = None
@@ -57,6 +56,12 @@ class ClaimResult:
     departs_at: Address | None = None
     roundings: tuple[tuple[Address, Rounding, Decimal, Decimal], ...] = ()
     worked: str = ""          # the formula with the student's numbers, "… = value"
+    network: object = field(default=None, repr=False)
+
+    @property
+    def exact_expr(self) -> sp.Expr:
+        """The exact value as SymPy (the worked example's; computed only when asked for)."""
+        return exact_values(self.network)[self.claim.address]
 
 
 @dataclass
@@ -99,14 +104,14 @@ def check(network) -> CheckResult:
     result.formulas = [check_formula(network, derivation, name, text)
                        for name, text in network.formulas.items()]
     if claims:
-        _, example, plan = exact_side(network)
-        result.claims = Judge(plan, example, claims).run()
+        _, plan = exact_side(network)
+        result.claims = Judge(plan, claims).run()
     return result
 
 
 class Judge:
-    def __init__(self, plan: Plan, example, claims: list[Claim]) -> None:
-        self.plan, self.example, self.claims = plan, example, claims
+    def __init__(self, plan: Plan, claims: list[Claim]) -> None:
+        self.plan, self.claims = plan, claims
         self.network = plan.network
         self.index = {a: i for i, a in enumerate(plan.order)}
         for c in claims:
@@ -130,11 +135,10 @@ class Judge:
     # -- one claim --------------------------------------------------------------------------
     def judge(self, c: Claim) -> ClaimResult:
         a = c.address
-        exact_expr = self.example.values[a]
-        exact = to_decimal(exact_expr)
+        exact = self.base.raw[a]          # the derived formulas at 50 digits
         expected = self.carried.raw[a]
         claimed_above = [u for u in self.carried.ancestors(a) if u in self.given]
-        res = ClaimResult(c, "correct", exact, exact_expr, expected, [])
+        res = ClaimResult(c, "correct", exact, expected, [], network=self.network)
         if a in self.plan.spec:
             return self._spec_value(res)
         exact_text = fmt(exact, 10)

@@ -233,7 +233,9 @@ class Replay:
             row, f, fname = p.activations[l - 1]
             if row.layerwise:
                 exps = [CTX.exp(self.values[n]) for n in nets]
-                total = sum(exps, ZERO)
+                total = ZERO
+                for e in exps:               # CTX: Decimal's + would round to 28 digits
+                    total = CTX.add(total, e)
                 for k, n in enumerate(nets, start=1):
                     for m in nets:
                         self.get(m)

@@ -33,12 +33,17 @@ def function_name(row: Activation) -> str:
     return latex.lstrip("\\") or row.name
 
 
-@cache
 def derivative_forms(relu_at_zero: sp.Rational = sp.S.Zero) -> dict[str, sp.Expr]:
     """Activation name → f′ written in the output y (in `Y`), for every differentiable row
-    with such a form that is not a constant (a constant f′ is the "left out" mistake)."""
+    with such a form that is not a constant (a constant f′ is the "left out" mistake).
+    Rows added to the rule table at run time (a spec's own activations) are included."""
+    return _forms(tuple(ACTIVATIONS.items()), relu_at_zero)
+
+
+@cache
+def _forms(rows: tuple, relu_at_zero: sp.Rational) -> dict[str, sp.Expr]:
     forms: dict[str, sp.Expr] = {}
-    for name, row in ACTIVATIONS.items():
+    for name, row in rows:
         if not row.differentiable or row.layerwise:
             continue
         g = output_derivative(name, relu_at_zero).in_output
