@@ -144,3 +144,11 @@ def test_command_line_process():
     assert proc.returncode == 0, proc.stderr
     assert "6 claims: 3 correct, 3 consistent, 0 wrong" in proc.stdout
     assert "\033[" not in proc.stdout
+
+
+@pytest.mark.parametrize("value", ["1e999999999999", "e^{99999999}", "1e-999999999", "9" * 80])
+def test_absurd_claims_end_in_one_line_and_exit_2(tmp_path, capsys, value):
+    path = write(tmp_path, LECTURE + f'\n[claims]\nE = "{value}"\n')
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "claims.E" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -279,3 +279,14 @@ def test_a_weight_without_a_layer_is_ambiguous_when_the_readings_differ(lecture_
     # every reading wrong: different, with the readings said
     r = check_formula(network, derivation, "dE/dw2[1,1]", "(y - t) y (1 - y) w_{11}")
     assert r.verdict == "different" and "every reading" in r.notes[0]
+
+
+def test_the_clock_stops_work_the_estimate_cannot_see():
+    import time
+
+    from symprop.check.budget import TooLarge, deadline
+    start = time.monotonic()
+    with pytest.raises(TooLarge, match="longer than 0.2 s"), deadline(0.2):
+        while True:
+            sum(range(1000))
+    assert time.monotonic() - start < 5

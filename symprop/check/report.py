@@ -32,7 +32,9 @@ RULES = (
     "ends included; scientific notation and integers with trailing zeros are read by "
     "significant figures). It is consistent when it is wrong against the exact value but "
     "follows from the derived formulas, either from your own earlier values (error carried "
-    "forward) or once an intermediate is rounded to 2-4 decimal places or significant figures "
+    "forward; each value you wrote stands for every number that rounds to it, so the digits "
+    "you carried count) or once an intermediate is rounded to 2-4 decimal places or "
+    "significant figures "
     "the way hand calculations do. Otherwise it is wrong, and the usual mistakes are replayed "
     "to name the one that gives your value."
 )
