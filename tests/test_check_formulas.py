@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import symprop
 from symprop import SpecError
@@ -290,3 +292,27 @@ def test_the_clock_stops_work_the_estimate_cannot_see():
         while True:
             sum(range(1000))
     assert time.monotonic() - start < 5
+
+
+def test_a_layer_decided_by_which_indices_exist_is_said():
+    network = symprop.loads(TANH_SOFTMAX)
+    derivation = exact_side(network)[0]
+    # w_{3,1}: layer 2 has 2 units, so only w^{(1)} has a unit 3
+    r = check_formula(network, derivation, "delta1[3]",
+                      r"(1 - h_3^2) \sum_k w_{k,3}^{(2)} (y_k - d_k) + 0 w_{31}")
+    assert r.verdict == "equivalent"
+    assert any("w_{3,1} has no layer: read as w_{3,1}^{(1)}" in n for n in r.notes), r.notes
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(list("yhdxwbt0123456789+-*/^()_{},. σδη'·×e") +
+                                [r"\sigma", r"\frac", r"\sum_k", "tanh", "net", "^{(1)}", "^+",
+                                 "**", "12", "^12"]), max_size=30).map("".join))
+def test_any_text_gets_a_verdict_quickly(lecture_net, text):
+    import time
+    network, derivation = lecture_net
+    start = time.monotonic()
+    r = check_formula(network, derivation, "dE/dw2[1,1]", text)
+    assert r.verdict in ("equivalent", "different", "unreadable", "ambiguous", "too-large")
+    assert time.monotonic() - start < 15

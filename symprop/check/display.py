@@ -245,6 +245,9 @@ def latex_math(text: str) -> str:
     text = re.sub(r"([⁰¹²³⁴⁵⁶⁷⁸⁹]+)",
                   lambda m: "^{" + m[1].translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789"))
                   + "}", text)
+    # a power of a name that has a superscript already (h₁⁽¹⁾²): brackets, not x^a^b
+    text = re.sub(r"((?:\\[A-Za-z]+ ?|[A-Za-z]+)(?:_\{[^{}]*\})?\^\{[^{}]*\})\^\{", r"(\1)^{",
+                  text)
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -87,6 +87,9 @@ def _judge(network, derivation, addr: Address, tree, result: FormulaResult) -> N
             return
     for attr in ("student", "derived", "equivalent", "proof", "point", "values", "factor"):
         setattr(result, attr, getattr(outcome, attr))
+    result.notes += tuple(
+        f"{text} has no layer: read as {_reading_name(text, layer)}, the only layer where "
+        "those indices exist." for text, layer in resolver.decided.values())
     result.verdict = "equivalent" if outcome.equivalent else "different"
 
 

@@ -44,7 +44,12 @@ RULES = (
 def claim_label(network, r: ClaimResult) -> str:
     """``w1 = w₁,₁⁽²⁾⁺`` for labels, ``h₁⁽¹⁾`` for an address."""
     pretty = name(network, r.claim.address)
-    return f"{r.claim.name} = {pretty}" if r.claim.name in network.labels else pretty
+    return f"{r.claim.name} = {pretty}" if _is_label(network, r.claim.name) else pretty
+
+
+def _is_label(network, key: str) -> bool:
+    """A ``[labels]`` name, or one with the trailing ``+`` of an updated weight."""
+    return key in network.labels or key.rstrip("+").strip() in network.labels
 
 
 def headline(result: CheckResult) -> str:
@@ -86,9 +91,10 @@ def formula_explanation(network, f: FormulaResult) -> list[Segment]:
     if f.point is not None and f.values is not None:
         point = {k: v for k, v in f.point.items() if k != "_example"}
         where = "At the example's values" if f.point.get("_example") else "At"
-        items = ", ".join(f"{name(network, k) if not isinstance(k, str) else k} = "
-                          f"{_short(v)}" for k, v in point.items())
-        out.append(f"{where} {items}" if items else where + " the example's values")
+        items: list[Segment] = []
+        for i, (k, v) in enumerate(point.items()):     # Address segments: each output names them
+            items += [", " * bool(i), k, f" = {_short(v)}"]
+        out += [f"{where} ", *items] if items else [where + " the example's values"]
         out.append(f": yours gives {_short(f.values[0])}, the derived formula "
                    f"{_short(f.values[1])}.")
     if f.factor is not None and f.factor != 1:
@@ -233,7 +239,7 @@ def to_latex(result: CheckResult) -> str:
         for r in result.claims:
             mark = {"correct": r"$\checkmark$", "consistent": r"$\sim$",
                     "wrong": r"$\times$"}[r.verdict]
-            qty = latex_escape(r.claim.name) + " = " if r.claim.name in net.labels else ""
+            qty = latex_escape(r.claim.name) + " = " if _is_label(net, r.claim.name) else ""
             verdict = r.verdict + (f" ({r.mistake})" if r.mistake else "")
             out.append(rf"{mark} & {qty}${latex_name(net, r.claim.address)}$ & "
                        rf"\texttt{{{latex_escape(r.claim.text)}}} & {fmt(r.exact, 10)} & "

@@ -41,6 +41,7 @@ class Resolver:
     env: dict[str, int] = field(default_factory=dict)
     readings: dict[int, int] = field(default_factory=dict)    # position → the layer taken
     ambiguous: dict[int, tuple[str, tuple[int, ...]]] = field(default_factory=dict)
+    decided: dict[int, tuple[str, int]] = field(default_factory=dict)   # by possibility
 
     def __post_init__(self) -> None:
         t = self.target
@@ -276,6 +277,8 @@ class Resolver:
             if 1 <= idx[0] <= self.network.sizes[l]
             and (len(idx) == 1 and self.network.layers[l - 1].bias
                  or len(idx) == 2 and 1 <= idx[1] <= self.network.sizes[l - 1]))
+        if len(possible) == 1 and self.network.depth > 1:
+            self.decided[pos] = (text, possible[0])
         if len(possible) <= 1:
             return possible[0] if possible else default
         if pos in self.readings:
