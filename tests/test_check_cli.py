@@ -11,11 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symprop
 from symprop.check.judge import check
 from symprop.check.report import to_latex, to_markdown, to_text, use_colour
 from symprop.cli import main
+from symprop.errors import SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -152,3 +155,15 @@ def test_absurd_claims_end_in_one_line_and_exit_2(tmp_path, capsys, value):
     assert main(["check", str(path)]) == 2
     err = capsys.readouterr().err
     assert "claims.E" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet="0123456789.eE+-/ −_x", max_size=70))
+def test_any_claimed_text_is_a_number_or_one_clean_refusal(text):
+    from symprop.check.claims import parse_value
+    try:
+        value, *_ = parse_value(text, file="f.toml", key="claims.E")
+    except SpecError as exc:
+        assert "claims.E" in str(exc) and "\n" not in str(exc)
+    else:
+        assert value.is_finite() and (value == 0 or abs(value.adjusted()) <= 120)

@@ -74,7 +74,10 @@ class Resolver:
             return base ** exp
         if kind == "call":
             _, fname, arg, pos, power, primes = node
-            value = self._call(fname, self(arg), primes, pos)
+            inner = self(arg)
+            self._at = pos
+            value = self._call(fname, inner, primes, pos)
+            self._at = None
             if power is not None:
                 if abs(power) > MAX_EXPONENT:
                     self._fail(f"numeric exponents must be at most {MAX_EXPONENT}, got {power}")
@@ -92,7 +95,9 @@ class Resolver:
             del self.env[letter]
             return total
         *args, after = node[1:]
+        self._at = node[4]               # the name's position, for messages
         value = self._name(*args)
+        self._at = None
         if not after:
             return value
         # w⁺ in a formula: the updated weight, w − η ∂E/∂w, written out
@@ -102,7 +107,10 @@ class Resolver:
         return derived_formula(self.network, self.derivation, addr.updated())
 
     def _fail(self, message: str):
-        raise FormulaError(message)
+        pos = getattr(self, "_at", None)
+        if pos is not None and "position" not in message:
+            message += f" (at position {pos + 1})"
+        raise FormulaError(message, None if pos is None else pos + 1)
 
     def _activation(self, fname: str, arg: sp.Expr) -> str | None:
         """The rule-table row a function name stands for (``f``: the argument's layer's)."""
