@@ -54,8 +54,12 @@ def check_formula(network, derivation, name: str, text: str) -> FormulaResult:
         result.verdict, result.reason = "unreadable", "the formula is nested too deeply"
     except TooLarge as exc:
         result.verdict, result.reason = "too-large", f"not judged: {exc}"
-    except (ArithmeticError, OverflowError, ValueError) as exc:
-        result.verdict, result.reason = "too-large", f"not judged: {type(exc).__name__}"
+    except OverflowError as exc:
+        result.verdict, result.reason = "too-large", f"not judged: {exc or 'overflow'}"
+    except Exception as exc:   # noqa: BLE001 — SymPy's own failures on a student's text
+        # one formula that SymPy cannot handle must not stop the others (issue 20)
+        result.verdict = "unreadable"
+        result.reason = f"could not be judged ({type(exc).__name__}: {str(exc)[:120]})"
     if result.verdict == "different":
         _diagnose(network, derivation, result)
     return result
