@@ -11,11 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symprop
 from symprop.check.judge import check
 from symprop.check.report import to_latex, to_markdown, to_text, use_colour
 from symprop.cli import main
+from symprop.errors import SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -68,12 +71,17 @@ def test_exit_code_2_for_bad_input(tmp_path, capsys, claims, words):
     assert words in err and str(path) in err and len(err.strip().splitlines()) == 1
 
 
-def test_exit_code_2_for_a_formula_that_is_code(tmp_path, capsys):
+def test_a_formula_that_is_code_is_unreadable_and_the_rest_is_judged(tmp_path, capsys):
     marker = tmp_path / "pwned"
     formula = f"__import__(\\\"os\\\").system(\\\"touch {marker}\\\")"
-    path = write(tmp_path, LECTURE + f'\n[formulas]\n"dE/dw2[1,1]" = "{formula}"\n')
-    assert main(["check", str(path)]) == 2
-    assert "cannot read the formula" in capsys.readouterr().err
+    path = write(tmp_path, LECTURE + f'\n[formulas]\n"dE/dw2[1,1]" = "{formula}"\n'
+                 '"dE/dw2[1,2]" = "(y - d) y (1 - y) h2"\n')
+    assert main(["check", str(path), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    first, second = out["formulas"]
+    assert first["verdict"] == "unreadable" and "position 1" in first["reason"]
+    assert second["verdict"] == "equivalent"
+    assert out["summary"]["formulas_unreadable"] == 1
     assert not marker.exists()
 
 
@@ -139,3 +147,23 @@ def test_command_line_process():
     assert proc.returncode == 0, proc.stderr
     assert "6 claims: 3 correct, 3 consistent, 0 wrong" in proc.stdout
     assert "\033[" not in proc.stdout
+
+
+@pytest.mark.parametrize("value", ["1e999999999999", "e^{99999999}", "1e-999999999", "9" * 80])
+def test_absurd_claims_end_in_one_line_and_exit_2(tmp_path, capsys, value):
+    path = write(tmp_path, LECTURE + f'\n[claims]\nE = "{value}"\n')
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "claims.E" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet="0123456789.eE+-/ −_x", max_size=70))
+def test_any_claimed_text_is_a_number_or_one_clean_refusal(text):
+    from symprop.check.claims import parse_value
+    try:
+        value, *_ = parse_value(text, file="f.toml", key="claims.E")
+    except SpecError as exc:
+        assert "claims.E" in str(exc) and "\n" not in str(exc)
+    else:
+        assert value.is_finite() and (value == 0 or abs(value.adjusted()) <= 120)

@@ -1,8 +1,9 @@
 """Check hand calculations against the exact derivation.
 
 ``check(network)`` judges the spec's ``[claims]`` (correct · consistent · wrong, with the usual
-mistake named) and ``[formulas]`` (equivalent to the derived formula, or a point where they
-differ). ``symprop check FILE [--json] [--report out.md|out.tex]`` is the command line.
+mistake named) and ``[formulas]`` (equivalent · different, with a point where they differ and
+the mistake named · unreadable · ambiguous · too-large).
+``symprop check FILE [--json] [--report out.md|out.tex]`` is the command line.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..addresses import Address
-from .formulas import address_of_symbol
+from .quantities import address_of_symbol
 
 SUM, PRODUCT, ATOM = 0, 1, 2
 _SUB = str.maketrans("0123456789+-()", "₀₁₂₃₄₅₆₇₈₉₊₋₍₎")
@@ -245,6 +245,9 @@ def latex_math(text: str) -> str:
     text = re.sub(r"([⁰¹²³⁴⁵⁶⁷⁸⁹]+)",
                   lambda m: "^{" + m[1].translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789"))
                   + "}", text)
+    # a power of a name that has a superscript already (h₁⁽¹⁾²): brackets, not x^a^b
+    text = re.sub(r"((?:\\[A-Za-z]+ ?|[A-Za-z]+)(?:_\{[^{}]*\})?\^\{[^{}]*\})\^\{", r"(\1)^{",
+                  text)
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -33,7 +33,8 @@ def _tanh(z: Decimal) -> Decimal:
     if z.copy_abs() > 60:             # tanh is ±1 to 50 digits; keeps exp in range
         return ONE.copy_sign(z)
     e2 = CTX.exp(CTX.multiply(2, z))
-    return CTX.divide(e2 - 1, e2 + 1)
+    # CTX's operations throughout: Decimal's operators use the 28-digit default context
+    return CTX.divide(CTX.subtract(e2, ONE), CTX.add(e2, ONE))
 
 
 def _power(base: Decimal, exponent: Decimal) -> Decimal:
