@@ -13,7 +13,7 @@ from symprop.check.exact import exact_side
 from symprop.check.formulas import check_formula
 from symprop.check.mistakes import BY_ID
 from symprop.check.rule_facts import derivative_forms, function_name
-from symprop.derive import rules
+from symprop.derive import derivatives, rules
 
 ROOT = Path(__file__).resolve().parent.parent / "symprop"
 
@@ -72,7 +72,7 @@ def test_a_new_activation_row_brings_its_mistakes_and_its_name(monkeypatch):
     row = rules.Activation("twotanh", lambda z: 2 * sp.tanh(z), r"\mathrm{twotanh}")
     monkeypatch.setitem(rules.ACTIVATIONS, "twotanh", row)
     forms = derivative_forms()
-    assert sp.expand(forms["twotanh"] - (2 - rules.Y ** 2 / 2)) == 0    # derived, not typed
+    assert sp.expand(forms["twotanh"] - (2 - derivatives.Y ** 2 / 2)) == 0    # derived, not typed
     assert function_name(row) == "twotanh" and function_name(rules.ACTIVATIONS["linear"]) == ""
     net = symprop.loads("""
 [network]

@@ -14,7 +14,7 @@ import sympy as sp
 
 from ..addresses import Address
 from ..derive import symbols as S
-from ..derive.rules import ACTIVATIONS
+from ..derive.verify import atoms_cancel
 from .derived import ETA, derived_formula
 from .quantities import address_of_symbol
 
@@ -46,24 +46,8 @@ def _deltas(derivation) -> dict:
 
 
 def _compose(network, expr: sp.Expr, derivation) -> sp.Expr:
-    """Replace δ, out and net by what they are made of, down to x, w, b and d."""
-    mapping: dict = _deltas(derivation)
-    for lay in derivation.layers:
-        l, row = lay.layer, ACTIVATIONS[lay.activation]
-        n = network.sizes[l]
-        for k in range(1, n + 1):
-            z = S.net(l)[k]
-            mapping[S.out(l)[k]] = (sp.exp(z) / sp.Add(*(sp.exp(S.net(l)[q])
-                                                         for q in range(1, n + 1)))
-                                    if row.layerwise else row.definition(z))
-            net = sp.Add(*(S.w(l)[k, j] * S.out(l - 1)[j] for j in range(1, lay.fan_in + 1)))
-            mapping[z] = net + S.b(l)[k] if lay.bias else net
-    for _ in range(3 * network.depth + 2):      # each pass goes one step down the network
-        new = expr.xreplace(mapping)
-        if new == expr:
-            break
-        expr = new
-    return expr
+    """Replace δ, then out and net, by what they are made of, down to x, w, b and d."""
+    return expr.xreplace(_deltas(derivation)).xreplace(derivation.composed_symbols)
 
 
 def _example_point(network, derivation) -> dict:
@@ -128,24 +112,12 @@ def compare(network, derivation, addr: Address, student: sp.Expr) -> FormulaResu
             return result
     if sp.cancel(sp.expand(student_in_outputs - derived)) == 0:
         result.equivalent, result.proof = True, "proven: the difference cancels to 0"
-    elif _atoms_cancel(a - b):
+    elif atoms_cancel(a - b):
         result.equivalent, result.proof = True, "proven: equal once y = f(net) is written out"
     else:
         result.equivalent = True
         result.proof = f"checked at {len(points)} points (a symbolic proof was not found)"
     return result
-
-
-def _atoms_cancel(expr: sp.Expr) -> bool:
-    """0 as a rational function of its exp/tanh/log atoms (σ(1 − σ) against e⁻ᶻ/(1 + e⁻ᶻ)²)."""
-    if sp.count_ops(expr) > 3000:
-        return False
-    atoms = expr.atoms(sp.exp, sp.tanh, sp.log)
-    fresh = {a: sp.Dummy() for a in atoms}
-    try:
-        return sp.cancel(sp.together(expr.xreplace(fresh))) == 0
-    except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
-        return False
 
 
 def _show_point(network, derivation, student, derived, point, example: bool) -> dict:

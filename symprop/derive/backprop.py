@@ -23,6 +23,7 @@ from . import display
 from . import symbols as S
 from .chain import Chain, SumOver
 from .derivatives import D, K, Y, Z, loss_gradient, output_derivative, tidy_fraction
+from .forward import substitutions, symbolic_pass
 from .rules import ACTIVATIONS, LOSSES
 from .verify import VerificationReport, verify
 
@@ -108,6 +109,11 @@ class Derivation:
 
     def _repr_latex_(self) -> str | None:
         return display.latex(self)
+
+    @cached_property
+    def composed_symbols(self) -> dict:
+        """``out<l>[k]``, ``net<l>[k]`` -> the same composed down to x, w and b."""
+        return substitutions(symbolic_pass(self.network))
 
     @cached_property
     def softmax_one_hot(self) -> bool:

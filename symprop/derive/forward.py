@@ -52,6 +52,22 @@ def forward_pass(network, param: Callable[[sp.Indexed], sp.Expr], inputs: Sequen
     return ForwardPass(tuple(nets), tuple(outs))
 
 
+def symbolic_pass(network) -> ForwardPass:
+    """The pass in the canonical symbols x, w, b: every net and out composed down to them."""
+    return forward_pass(network, lambda s: s,
+                        [S.x[i] for i in range(1, network.n_inputs + 1)])
+
+
+def substitutions(fp: ForwardPass) -> dict:
+    """``out<l>[k]`` and ``net<l>[k]`` -> what the pass made of them."""
+    mapping = {}
+    for l in range(1, len(fp.outs)):
+        for k, (z, o) in enumerate(zip(fp.nets[l], fp.outs[l], strict=True), start=1):
+            mapping[S.out(l)[k]] = o
+            mapping[S.net(l)[k]] = z
+    return mapping
+
+
 def loss_value(network, y: Sequence, d: Sequence) -> sp.Expr:
     """E = Σ_k term(y_k, d_k) from the loss row."""
     row = LOSSES[network.loss]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from . import symbols as S
-from .forward import ForwardPass, forward_pass, loss_value
+from .forward import ForwardPass, forward_pass, loss_value, substitutions
 from .rules import ACTIVATIONS, LOSSES
 
 SMALL = 24   # parameters up to which the proof is symbolic for all values
@@ -74,16 +74,20 @@ def composed_loss(network, fp: ForwardPass, values: dict | None = None) -> sp.Ex
     return loss_value(network, fp.y, targets)
 
 
-def atoms_cancel(expr: sp.Expr) -> bool:
-    """True when ``expr`` is 0 as a rational function of its transcendental atoms."""
+def atoms_cancel(expr: sp.Expr, max_ops: int | None = None) -> bool:
+    """True when ``expr`` is 0 as a rational function of its transcendental atoms.
+
+    ``max_ops`` bounds the work: a larger expression answers False (not shown to cancel)."""
     expr = sp.sympify(expr)
+    if max_ops is not None and sp.count_ops(expr) > max_ops:
+        return False
     atoms = sorted(expr.atoms(sp.exp, sp.tanh, sp.log, sp.Heaviside, sp.Max, sp.Piecewise),
                    key=sp.default_sort_key)
     # innermost first is not needed: xreplace replaces whole subtrees, outermost win
     fresh = {a: sp.Dummy() for a in atoms}
     try:
         return sp.cancel(sp.together(expr.xreplace(fresh))) == 0
-    except (sp.PolynomialError, TypeError):
+    except (sp.PolynomialError, TypeError, ValueError, NotImplementedError):
         return False
 
 
@@ -94,12 +98,7 @@ def _numeric_zero(expr: sp.Expr) -> bool:
 
 def _derived_substitutions(fp: ForwardPass, values: dict) -> dict:
     """out and net (for derivatives written in the net) by what the pass made of them."""
-    mapping = dict(values)
-    for l in range(1, len(fp.outs)):
-        for k, (z, o) in enumerate(zip(fp.nets[l], fp.outs[l], strict=True), start=1):
-            mapping[S.out(l)[k]] = o
-            mapping[S.net(l)[k]] = z
-    return mapping
+    return {**values, **substitutions(fp)}
 
 
 def _param_symbol(l: int, k: int, j: int | None) -> sp.Expr:
