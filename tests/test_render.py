@@ -16,13 +16,14 @@ from symprop import Dense, Network, SpecError
 from symprop.addresses import Address
 from symprop.derive import symbols as S
 from symprop.derive.example import worked_example
+from symprop.render.blocks import environment
 from symprop.render.latex import LecturePrinter, chain_latex, derivation_latex
+from symprop.render.lines import lines_latex
 from symprop.render.numbers import Precision, PrecisionTable, show, truncated
-from symprop.render.slides import environment, render_deck
+from symprop.render.slides import render_deck
 from symprop.render.steps import (
     activation_lines,
     hidden_layer_lines,
-    lines_latex,
     mcculloch_pitts_lines,
     output_layer_lines,
     perceptron_lines,

@@ -179,7 +179,7 @@ def _example_text(network: Any, derivation: Any, exact: bool) -> str:
 
 def _latex(network: Any, derivation: Any) -> str:
     from ..render.latex import derivation_latex
-    from ..render.steps import lines_latex
+    from ..render.lines import lines_latex
     from ..render.worked import SlideExample
 
     parts = ["% symprop: paste into a document with \\usepackage{amsmath,amssymb,xcolor}",
@@ -200,7 +200,8 @@ def _perceptron(network: Any, args: argparse.Namespace) -> int:
         print(json.dumps({"quantities": {}, "gradients": {}, "rule": {
             "w_i": "w_i + eta*(y - yhat)*x_i", "b": "b + eta*(y - yhat)"}}, indent=2))
     elif args.latex:
-        from ..render.steps import lines_latex, perceptron_lines
+        from ..render.lines import lines_latex
+        from ..render.steps import perceptron_lines
 
         print(lines_latex(perceptron_lines(network), env="align*"))
     else:

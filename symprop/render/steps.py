@@ -8,7 +8,6 @@ form with shapes. Slides, the ``--latex`` snippet and ``_repr_latex_`` all print
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
@@ -17,34 +16,8 @@ from ..derive import symbols as S
 from ..derive.backprop import Derivation
 from ..derive.chain import Chain
 from ..derive.rules import ACTIVATIONS, LOSSES, Y, Z, output_derivative
-from .latex import LecturePrinter, chain_latex, notation, paren, partial, times_chain
-
-
-@dataclass(frozen=True)
-class Line:
-    """``lhs rhs`` aligned at the start of ``rhs`` (which begins with its relation)."""
-
-    lhs: str
-    rhs: str
-    note: str = ""
-
-
-def note_math(note: str) -> str:
-    """A note (text with $math$) as math, grey: works in LaTeX and in Jupyter's MathJax."""
-    pieces = note.split("$")
-    tex = "".join(rf"\text{{{p}}}" if i % 2 == 0 and p else p if i % 2 else ""
-                  for i, p in enumerate(pieces))
-    return rf"\quad {{\color{{gray}} {tex}}}"
-
-
-def lines_latex(lines: list[Line], env: str = "align*") -> str:
-    """Lines as one alignment; a note follows its line in grey."""
-    rows = []
-    for line in lines:
-        note = note_math(line.note) if line.note else ""
-        rows.append(f"{line.lhs} &{line.rhs}{note}")
-    body = " \\\\\n".join(rows)
-    return f"\\begin{{{env}}}\n{body}\n\\end{{{env}}}"
+from .lines import Line
+from .printer import LecturePrinter, chain_latex, notation, paren, partial, times_chain
 
 
 # -- names ----------------------------------------------------------------------------------

@@ -21,9 +21,9 @@ from ..derive.backprop import Derivation, derive
 from ..derive.chain import Chain, Terms
 from ..derive.example import WorkedExample, initial_weights
 from ..derive.rules import ACTIVATIONS, LOSSES
-from .latex import LecturePrinter, chain_latex, escape, label_latex, times_chain
+from .lines import Line
 from .numbers import Precision, PrecisionTable, Shown, show, to_decimal, truncated
-from .steps import Line
+from .printer import LecturePrinter, chain_latex, escape, label_latex, times_chain
 
 #: a line longer than this (in rough character widths) is split over several lines
 WIDTH = 61

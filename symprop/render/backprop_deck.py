@@ -1,0 +1,183 @@
+"""The frames of a backpropagation deck.
+
+The network and its notation, the forward pass, the loss, the chain rule through the output
+layer and through each hidden layer, the update rules, the worked example (forward, backward,
+new weights, a further forward pass with the errors compared), the vectorised form with shapes,
+and each activation's derivative.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+
+from ..derive import symbols as S
+from ..derive.backprop import derive
+from ..derive.example import initial_weights
+from ..derive.rules import ACTIVATIONS, LOSSES
+from ..errors import SpecError
+from .blocks import columns, equations, frame, items, math, numbered, paged, text
+from .lines import Line
+from .numbers import Precision, show
+from .picture import network_block
+from .printer import LecturePrinter, escape, notation
+from .steps import (
+    activation_lines,
+    first_layer_matrix,
+    forward_lines,
+    hidden_layer_lines,
+    loss_lines,
+    output_layer_lines,
+    update_lines,
+    vectorised_lines,
+)
+from .worked import SlideExample
+
+
+def derivation_of(network: Any) -> Any:
+    """`derive`, with its refusals (a loss without a gradient) as one-line spec errors."""
+    try:
+        return derive(network)
+    except ValueError as exc:
+        key = "network.loss" if "loss" in str(exc) else "network.layers"
+        raise SpecError(str(exc), file=network.source, key=key) from None
+
+
+def weights_or_none(network: Any) -> dict | None:
+    try:
+        return initial_weights(network)
+    except SpecError:
+        return None
+
+
+def notation_items(network: Any) -> list[str]:
+    p = LecturePrinter(network)
+    n = notation(network)
+    L = network.depth
+    items_ = []
+    names = ""
+    if isinstance(network.inputs, tuple):
+        names = " (" + ", ".join(escape(s) for s in network.inputs) + ")"
+    items_.append(f"inputs ${p._print(S.x[sp.Symbol('m')])}$, "
+                  f"$m = 1..{network.n_inputs}${names}")
+    for l, layer in enumerate(network.layers, start=1):
+        role = "output" if l == L else "hidden"
+        unit = p._print(S.out(l)[sp.Symbol("k" if l == L else "j")])
+        bias = ", with bias" if layer.bias else ""
+        items_.append(f"layer {l} ({role}): {layer.units} "
+                      f"{ACTIVATIONS[layer.activation].name} unit"
+                      f"{'s' if layer.units > 1 else ''} ${unit}${bias}")
+    k, j = sp.symbols("k j")
+    w = p._print(S.w(2 if L > 1 else 1)[k, j])
+    items_.append(f"${w}$: weight into unit $k$ of layer {2 if L > 1 else 1} from unit $j$ "
+                  "below")
+    weights = weights_or_none(network)
+    n_biases = sum(layer.units for layer in network.layers if layer.bias)
+    if weights is not None and 0 < n_biases <= 6:
+        biases = ", ".join(
+            f"$b^{{({l})}} = ("
+            + ", ".join(show(weights[S.b(l)[k]], Precision(4, "sf")).text
+                        for k in range(1, layer.units + 1)) + ")$"
+            for l, layer in enumerate(network.layers, start=1) if layer.bias)
+        items_.append(f"biases {biases}")
+    if network.loss in LOSSES and LOSSES[network.loss].differentiable:
+        items_.append(f"targets ${p._print(S.d[k])}$, learning rate ${n['eta']}$, "
+                      f"loss ${LOSSES[network.loss].latex}$".replace("y_k", p._print(
+                          S.out(L)[k])).replace("d_k", p._print(S.d[k])))
+    return items_
+
+
+def backprop_frames(network: Any, precision: Any) -> list[dict]:
+    d = derivation_of(network)
+    weights = weights_or_none(network)
+    frames = []
+    picture = network_block(network, weights)
+    entries = notation_items(network)
+    notes = items(entries, size=r"\small" if len(entries) > 5 else "")
+    if picture:
+        frames.append(frame("The network and its notation",
+                            columns((0.46, [picture]), (0.54, [notes]))))
+    else:
+        frames.append(frame("The network and its notation", notes))
+    fwd = forward_lines(network, d)
+    frames += paged("Forward pass", equations(fwd), head=(text(
+        r"Each unit sums its weighted inputs, then applies its activation $f_{(l)}$:"),))
+    frames.append(frame("The loss", math(loss_lines(d)), text(_loss_sentence(network))))
+    frames += paged("Output layer: the chain rule", equations(output_layer_lines(d)))
+    for l in range(network.depth - 1, 0, -1):
+        frames += paged(f"Hidden layer {l}: the chain rule",
+                        equations(hidden_layer_lines(d, l)),
+                        head=(text(rf"Unit ${d.layer(l).unit}$ of layer {l} feeds every unit "
+                                   rf"${d.layer(l + 1).unit}$ of layer {l + 1}: its error is a "
+                                   "sum over them."),))
+    frames += paged("Update rules: gradient descent", equations(update_lines(d)), head=(text(
+        r"Every weight steps against its gradient; $\delta$ of a layer is computed once and "
+        "shared by all weights into it."),))
+    if network.example is not None and weights is not None:
+        frames += _example_frames(network, d, precision)
+    frames += _vector_frames(network, d)
+    seen: list[str] = []
+    for layer in network.layers:
+        if layer.activation not in seen:
+            seen.append(layer.activation)
+    for act in seen:
+        lines, remark = activation_lines(network, act)
+        blocks = [math(lines)] + ([text(remark)] if remark else [])
+        frames.append(frame(f"Activation: {ACTIVATIONS[act].name} and its derivative",
+                            *blocks))
+    return frames
+
+
+def _loss_sentence(network: Any) -> str:
+    if network.loss == "sse":
+        return (r"The factor $\frac{1}{2}$ cancels the 2 of the square: "
+                r"$\partial E / \partial y_k = y_k - d_k$.").replace(
+            "y_k", LecturePrinter(network)._print(S.out(network.depth)[sp.Symbol("k")]))
+    return "The loss's derivative starts the backward pass."
+
+
+def _example_frames(network: Any, d: Any, precision: Any) -> list[dict]:
+    ex = SlideExample(network, example=None, precision=precision)
+    frames = paged("Worked example: forward pass", numbered(ex.forward + [ex.error]),
+                   head=(text("Given: " + ex.given_text() + "."),))
+    frames += paged("Worked example: backward pass", numbered(ex.backward), head=(text(
+        r"Each $\delta$ from the rounded numbers above, as on a slide:"),))
+    for l in range(network.depth, 0, -1):
+        role = "output layer" if l == network.depth else f"hidden layer {l}"
+        head = text(r"$w^{+} = w - \eta\,\delta\,h$ with the rounded $\delta$; grey: the "
+                    "exact value where rounding changed a digit.")
+        frames += paged(f"Worked example: new weights, {role}", numbered(ex.updates[l]),
+                        head=(head,))
+    frames += paged("Worked example: a further forward pass",
+                    numbered(ex.forward_after + [ex.error_after]),
+                    tail=(text(ex.comparison()),))
+    return frames
+
+
+def _vector_frames(network: Any, d: Any) -> list[dict]:
+    fwd, bwd = vectorised_lines(d)
+    p = LecturePrinter(network)
+    sizes = network.sizes
+    shapes = ", ".join(rf"$(1,{a}) \cdot ({a},{b}) \to (1,{b})$"
+                       for a, b in zip(sizes, sizes[1:], strict=False))
+    frames = paged("Vectorised form: forward pass, with shapes", equations(fwd), tail=(text(
+        f"One sample is a row vector: {shapes}. The inner sizes agree; the outer sizes give "
+        "the result."),))
+    k, j, l = sp.symbols("k j l")
+    w = p.quantity("w", None, ("k", "j")) + "^{(l)}"
+    explain = text(
+        rf"symprop's $W^{{(l)}}$ holds ${w}$ in row $k$ (the receiving unit) and column $j$: "
+        r"shape $(n_l, n_{l-1})$, so a column vector goes in on the right, "
+        r"$\mathrm{net}^{(l)} = W^{(l)} h^{(l-1)}$. The lecture multiplies a row vector "
+        r"from the left, $x \times W_{\text{layer 1}}$, so its $W_{\text{layer }l}$ is our "
+        r"$W^{(l)\top}$. For a batch $X$ with one sample per row: $X W^{(l)\top}$.")
+    blocks = [explain]
+    matrix = first_layer_matrix(network)
+    if matrix:
+        blocks += [text("The lecture's first layer, written out:"),
+                   math([Line("", matrix)], size=r"\footnotesize")]
+    frames.append(frame("Where the transpose comes from", *blocks))
+    frames += paged("Vectorised form: backward pass, with shapes", equations(bwd), head=(text(
+        r"$\odot$ multiplies element by element; each product's inner sizes agree:"),))
+    return frames
