@@ -42,7 +42,10 @@ def compile_pdf(tex: str, pdf_path: str | Path, *, timeout: float = 180) -> Comp
     if exe is None:
         raise LatexError("pdflatex is not installed")
     pdf_path = Path(pdf_path)
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
+    # defence in depth: TeX may read and write only in the build folder ("p": paranoid, no
+    # absolute paths, no ..), and never run a program
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1",
+           "openin_any": "p", "openout_any": "p", "shell_escape": "f"}
     with tempfile.TemporaryDirectory(prefix="symprop-tex-") as tmp:
         src = Path(tmp) / "deck.tex"
         src.write_text(tex, encoding="utf-8")

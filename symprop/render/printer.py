@@ -22,6 +22,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 from ..derive.chain import Chain, SumOver, Terms
+from .notation import check_notation
 from .plain import lecture_terms
 
 EXTRA_NOTATION: dict[str, str] = {"g": "g", "T": "T", "phi": r"\varphi", "yhat": r"\hat{y}"}
@@ -29,7 +30,9 @@ _BASE = re.compile(r"^(out|net|delta|w|b)(\d+)$")
 
 
 def notation(network: Any) -> dict[str, Any]:
-    return {**EXTRA_NOTATION, **network.notation}
+    """The network's symbols, each checked against the whitelist (the one way in)."""
+    return check_notation({**EXTRA_NOTATION, **network.notation},
+                          getattr(network, "source", None))
 
 
 class LecturePrinter(LatexPrinter):

@@ -276,8 +276,8 @@ class SlideExample:
         names = self.network.input_names
         lines = []
         xs = ", ".join(f"{p._print(S.x[i])} = {self.before[S.x[i]].text}"
-                       + (rf"\ (\text{{{names[i - 1]}}})" if isinstance(self.network.inputs,
-                                                                          tuple) else "")
+                       + (rf"\ (\text{{{escape(names[i - 1])}}})"
+                          if isinstance(self.network.inputs, tuple) else "")
                        for i in range(1, self.network.n_inputs + 1))
         lines.append(Line("", xs))
         ds = ", ".join(f"{p._print(S.d[k])} = {self.before[S.d[k]].text}"
