@@ -11,7 +11,9 @@ from pathlib import Path
 
 import jinja2
 
+from .breaking import fit_lines
 from .lines import Line
+from .width import FRAME_WIDTH
 from .worked import NumLine, visible
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -19,6 +21,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 FRAME_HEIGHT = 12.0
 #: how much less room a line of \footnotesize math takes than one of \small math
 SMALLER = 0.84
+#: the size of a font against \\small's 10 pt
+FONT_SCALE = {r"\small": 1.0, r"\footnotesize": 0.9, r"\scriptsize": 0.8}
 #: characters of text in one line across a frame
 TEXT_CHARS = 85
 
@@ -35,7 +39,9 @@ def environment() -> jinja2.Environment:
 
 
 # -- blocks ----------------------------------------------------------------------------------
-def math(lines: list[Line], size: str = r"\small") -> dict:
+def math(lines: list[Line], size: str = r"\small", room: float = FRAME_WIDTH) -> dict:
+    """Display math, each line broken to fit ``room`` pt at \\small (more in a smaller font)."""
+    lines = fit_lines(lines, room / FONT_SCALE[size])
     return {"kind": "math", "size": size,
             "rows": [{"lhs": ln.lhs, "rhs": ln.rhs, "note": ln.note} for ln in lines]}
 
@@ -113,7 +119,8 @@ def paged(title: str, groups: list[list[Line]], head: tuple[dict, ...] = (),
     """One frame when the equations fit (in a smaller font if need be), else as many frames
     as they need: ``head`` opens the first, ``tail`` ends the last, titles get (1/2)…"""
     around = sum(map(block_height, head)) + sum(map(block_height, tail))
-    lines = [line for group in groups for line in group]
+    lines = fit_lines([line for group in groups for line in group], FRAME_WIDTH)
+    groups = equations(lines)
     height = 0.6 + sum(map(line_height, lines))
     if around + height <= budget:
         return [frame(title, *head, math(lines), *tail)]

@@ -9,6 +9,11 @@ from ..derive.rules import ACTIVATIONS
 from .numbers import Precision, show
 from .printer import LecturePrinter, escape
 
+#: the height of the units' columns, in cm (a frame's body is about 7 cm high)
+PICTURE_HEIGHT = 5.2
+#: input names longer than this are not written beside the picture
+NAME_CHARS = 12
+
 
 def network_block(network: Any, weights: dict | None, output_label: str = "") -> dict | None:
     """A TikZ drawing of a small network (at most 6 units a layer), weights on the links."""
@@ -17,14 +22,17 @@ def network_block(network: Any, weights: dict | None, output_label: str = "") ->
         return None
     p = LecturePrinter(network)
     dx = min(2.4, 4.5 / max(1, len(sizes) - 1))
+    # the picture must fit the frame's height: columns of many units sit closer together
+    dy = min(1.25, PICTURE_HEIGHT / max(sizes))
     nodes, edges, captions = [], [], []
     label_edges = weights is not None and sum(
         a * b for a, b in zip(sizes, sizes[1:], strict=False)) <= 8
     for l, n in enumerate(sizes):
         for i in range(1, n + 1):
-            y = ((n + 1) / 2 - i) * 1.25
+            y = ((n + 1) / 2 - i) * dy
             name = ""
-            if l == 0 and isinstance(network.inputs, tuple):
+            if l == 0 and isinstance(network.inputs, tuple) and \
+                    len(network.inputs[i - 1]) <= NAME_CHARS:   # longer ones: in the list
                 name = escape(network.inputs[i - 1])
             below = ""
             label = output_label if l == len(sizes) - 1 and output_label else \
@@ -33,7 +41,7 @@ def network_block(network: Any, weights: dict | None, output_label: str = "") ->
                           "label": label, "name": name, "below": below})
         if l:
             act = network.layers[l - 1].activation
-            top = ((max(sizes) + 1) / 2 - 0.35) * 1.25
+            top = ((max(sizes) + 1) / 2 - 0.35) * dy
             captions.append({"x": f"{l * dx:.2f}", "y": f"{top:.2f}",
                              "text": f"${ACTIVATIONS[act].latex}$"})
     for l in range(1, len(sizes)):
@@ -48,4 +56,6 @@ def network_block(network: Any, weights: dict | None, output_label: str = "") ->
                 pos = "0.5" if abs(y_from - y_to) < 1e-9 else "0.25"
                 edges.append({"source": f"n{l - 1}x{j}", "target": f"n{l}x{k}",
                               "label": label, "pos": pos})
-    return {"kind": "network", "nodes": nodes, "edges": edges, "captions": captions}
+    size = f"{round(min(9.0, 7.5 * dy), 1):g}mm"
+    return {"kind": "network", "size": size, "nodes": nodes, "edges": edges,
+            "captions": captions}

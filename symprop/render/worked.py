@@ -21,12 +21,12 @@ from ..derive.backprop import Derivation, derive
 from ..derive.chain import Chain, Terms
 from ..derive.example import WorkedExample, initial_weights
 from ..derive.rules import ACTIVATIONS, LOSSES
+from .breaking import break_line, note_width
 from .lines import Line
 from .numbers import Precision, PrecisionTable, Shown, show, to_decimal, truncated
 from .printer import LecturePrinter, chain_latex, escape, label_latex, times_chain
+from .width import FRAME_WIDTH, width
 
-#: a line longer than this (in rough character widths) is split over several lines
-WIDTH = 61
 _GIVEN_DIGITS = 12
 
 
@@ -41,8 +41,8 @@ class NumLine:
     shown: Shown
     exact: str = ""              # the exact value, when the slide's rounding disagrees
 
-    def lines(self, width: float = WIDTH) -> list[Line]:
-        """The equation over as few lines as fit ``width``; the value ends the last line."""
+    def lines(self, room: float = FRAME_WIDTH) -> list[Line]:
+        """The equation over as few lines as fit ``room`` pt; the value ends the last line."""
         note = f"exact ${self.exact}$" if self.exact else ""
         pieces = ([f"= {self.formula}"] if self.formula else []) + [f"= {n}" for n in
                                                                      self.numbers]
@@ -51,45 +51,20 @@ class NumLine:
             pieces[-1] += f" {value}"
         else:
             pieces = [value]
-        indent = visible(self.lhs)
-        pieces = [part for piece in pieces for part in split_sum(piece, width - indent)]
+        indent = width(self.lhs)
+        pieces = [part for piece in pieces for part in break_line(piece, room - indent)]
         rows: list[str] = []
         for piece in pieces:
-            if rows and indent + visible(rows[-1] + " " + piece) <= width:
+            if rows and indent + width(rows[-1] + " " + piece) <= room:
                 rows[-1] += " " + piece
             else:
                 rows.append(piece)
         out = [Line(self.lhs if i == 0 else "", r) for i, r in enumerate(rows)]
-        if note and indent + visible(rows[-1]) + note_width(note) > width:
+        if note and indent + width(rows[-1]) + note_width(note) > room:
             out.append(Line("", "", note))
         elif note:
             out[-1] = Line(out[-1].lhs, out[-1].rhs, note)
         return out
-
-
-def split_sum(piece: str, room: float) -> list[str]:
-    """A right-hand side too wide for ``room`` broken before a top-level ``+``."""
-    if visible(piece) <= room:
-        return [piece]
-    terms, depth, start = [], 0, 0
-    for i, c in enumerate(piece):
-        depth += c in "({[" and 1 or c in ")}]" and -1 or 0
-        if depth == 0 and piece.startswith(" + ", i):
-            terms.append(piece[start:i])
-            start = i + 1
-    terms.append(piece[start:])
-    rows = [terms[0]]
-    for term in terms[1:]:
-        if visible(rows[-1] + " " + term) <= room:
-            rows[-1] += " " + term
-        else:
-            rows.append(r"\quad " + term)
-    return rows
-
-
-def note_width(note: str) -> float:
-    """Notes are set in \\footnotesize text: about three quarters of a math glyph each."""
-    return 2 + 0.7 * len(note.replace("\\ldots", "...").replace("$", ""))
 
 
 def visible(tex: str) -> float:
@@ -372,7 +347,7 @@ class SlideExample:
                     w, wv = p._print(weight), self.before[weight].text
                     formula = f"{w} - {eta} " + times_chain(full, p)
                     numbers = [f"{wv} - {eta_num}" + times_chain(full, pv)]
-                    if visible(numbers[0]) > WIDTH or full.parts == short.parts:
+                    if width(numbers[0]) > FRAME_WIDTH or full.parts == short.parts:
                         formula = f"{w} - {eta} " + times_chain(short, p)
                         numbers = []
                     numbers.append(f"{wv} - {eta_num}" + times_chain(short, pv))
@@ -418,10 +393,18 @@ class SlideExample:
         return (rf"${E} = {self.error.shown.text} \;\to\; {E}^{{+}} = "
                 rf"{self.error_after.shown.text}$: {verdict}{by}.")
 
-    def all_lines(self) -> list[Line]:
+    def groups(self) -> list[tuple[str, list[NumLine]]]:
+        """The step's quantities in reading order, each group with its heading."""
+        L = self.network.depth
+        return [("forward pass", self.forward + [self.error]),
+                ("backward pass", self.backward),
+                *((f"new weights, {'output layer' if l == L else f'hidden layer {l}'}",
+                   self.updates[l]) for l in range(L, 0, -1)),
+                ("a further forward pass", self.forward_after + [self.error_after])]
+
+    def all_lines(self, room: float = FRAME_WIDTH) -> list[Line]:
         lines = list(self.given_lines)
-        for group in (self.forward, [self.error], self.backward,
-                      *self.updates.values(), self.forward_after, [self.error_after]):
+        for _, group in self.groups():
             for nl in group:
-                lines += nl.lines(width=90)
+                lines += nl.lines(room)
         return lines
