@@ -25,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .pdf import box_warnings
     from .slides import LatexError, compile_pdf, pdflatex, png_previews, render_deck
 
     network = load(args.spec)
@@ -47,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"symprop: {exc}", file=sys.stderr)
         return 1
     print(f"wrote {pdf}")
-    for warning in compiled.overfull:
-        print(f"symprop: warning: {warning} (a line runs past its frame)", file=sys.stderr)
+    for warning in box_warnings(compiled.log):
+        print(f"symprop: warning: {warning}", file=sys.stderr)
     if args.png:
         pngs = png_previews(pdf, args.png)
         if pngs:

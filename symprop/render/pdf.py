@@ -32,12 +32,53 @@ def overfull_warnings(log: str) -> list[str]:
     return [ln for ln in log.splitlines() if ln.startswith(("Overfull \\hbox", "Overfull \\vbox"))]
 
 
+def box_warnings(log: str) -> list[str]:
+    """Every overfull and underfull box pdflatex reported."""
+    return [ln for ln in log.splitlines() if _BOX.match(ln)]
+
+
+_BOX = re.compile(r"(Overfull|Underfull) \\([hv])box \((.*?)\) "
+                  r"(?:in paragraph at lines (\d+)--\d+|in alignment at lines (\d+)--\d+|"
+                  r"detected at line (\d+))?")
+_FRAME = re.compile(r"\\begin\{frame\}(?:\[[^\]]*\])?(?:\{(.*)\})?")
+
+
+def where_in(tex: str, line: int) -> str:
+    """Which frame of ``tex`` holds ``line``: its number (as in the footline) and title."""
+    number, title, inside = 0, "", False
+    for i, text in enumerate(tex.splitlines()[:line], start=1):
+        m = _FRAME.match(text.strip())
+        if m:
+            number, title, inside = number + 1, m[1] or "", True
+        elif text.strip().startswith("\\end{frame}") and i < line:
+            inside = False
+    if number and inside:
+        return f"frame {number}" + (f" '{title}'" if title else "")
+    return f"line {line}"
+
+
+def check_boxes(log: str, tex: str, name: str) -> None:
+    """A LatexError naming the first overfull box's frame and title; underfull boxes pass."""
+    for ln in log.splitlines():
+        m = _BOX.match(ln)
+        if m is None or m[1] != "Overfull":
+            continue
+        line = next((int(g) for g in (m[4], m[5], m[6]) if g), None)
+        place = where_in(tex, line) if line else "a page"
+        what = "runs past the right edge" if m[2] == "h" else "is taller than the page"
+        amount = m[3].replace(" too wide", "").replace(" too high", "")
+        raise LatexError(f"{place} of {name} {what} by {amount}: the content does not fit "
+                         "(no PDF written)")
+
+
 def pdflatex() -> str | None:
     return shutil.which("pdflatex")
 
 
-def compile_pdf(tex: str, pdf_path: str | Path, *, timeout: float = 180) -> Compiled:
-    """Run pdflatex (twice when it asks) in a temporary folder; move the PDF in atomically."""
+def compile_pdf(tex: str, pdf_path: str | Path, *, timeout: float = 180,
+                boxes: bool = True) -> Compiled:
+    """Run pdflatex (twice when it asks) in a private temporary folder; move the PDF in
+    atomically. With ``boxes``, an overfull box is an error (`LatexError`, naming the frame)."""
     exe = pdflatex()
     if exe is None:
         raise LatexError("pdflatex is not installed")
@@ -66,6 +107,8 @@ def compile_pdf(tex: str, pdf_path: str | Path, *, timeout: float = 180) -> Comp
                 raise LatexError(explain_log(log, pdf_path.with_suffix(".tex").name))
             if "Rerun to get" not in log and "may have changed" not in log:
                 break
+        if boxes:
+            check_boxes(log, tex, pdf_path.with_suffix(".tex").name)
         write_atomic(pdf_path, (Path(tmp) / "deck.pdf").read_bytes())
     return Compiled(pdf_path, log, runs)
 
