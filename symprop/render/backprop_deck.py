@@ -82,9 +82,9 @@ def notation_items(network: Any) -> list[str]:
             for l, layer in enumerate(network.layers, start=1) if layer.bias)
         items_.append(f"biases {biases}")
     if network.loss in LOSSES and LOSSES[network.loss].differentiable:
+        loss = loss_lines(derivation_of(network))[0]
         items_.append(f"targets ${p._print(S.d[k])}$, learning rate ${n['eta']}$, "
-                      f"loss ${LOSSES[network.loss].latex}$".replace("y_k", p._print(
-                          S.out(L)[k])).replace("d_k", p._print(S.d[k])))
+                      f"loss ${loss.lhs} {loss.rhs}$")
     return items_
 
 
@@ -102,7 +102,8 @@ def backprop_frames(network: Any, precision: Any) -> list[dict]:
         frames.append(frame("The network and its notation", notes))
     fwd = forward_lines(network, d)
     frames += paged("Forward pass", equations(fwd), head=(text(
-        r"Each unit sums its weighted inputs, then applies its activation $f_{(l)}$:"),))
+        rf"Each unit sums its weighted inputs, then applies its activation "
+        rf"${notation(network)['f']}_{{(l)}}$:"),))
     frames.append(frame("The loss", math(loss_lines(d)), text(_loss_sentence(network))))
     frames += paged("Output layer: the chain rule", equations(output_layer_lines(d)))
     for l in range(network.depth - 1, 0, -1):
@@ -112,7 +113,8 @@ def backprop_frames(network: Any, precision: Any) -> list[dict]:
                                    rf"${d.layer(l + 1).unit}$ of layer {l + 1}: its error is a "
                                    "sum over them."),))
     frames += paged("Update rules: gradient descent", equations(update_lines(d)), head=(text(
-        r"Every weight steps against its gradient; $\delta$ of a layer is computed once and "
+        rf"Every weight steps against its gradient; ${notation(network)['delta']}$ of a layer "
+        "is computed once and "
         "shared by all weights into it."),))
     if network.example is not None and weights is not None:
         frames += _example_frames(network, d, precision)
@@ -131,9 +133,11 @@ def backprop_frames(network: Any, precision: Any) -> list[dict]:
 
 def _loss_sentence(network: Any) -> str:
     if network.loss == "sse":
+        p = LecturePrinter(network)
+        k = sp.Symbol("k")
+        y, d = p._print(S.out(network.depth)[k]), p._print(S.d[k])
         return (r"The factor $\frac{1}{2}$ cancels the 2 of the square: "
-                r"$\partial E / \partial y_k = y_k - d_k$.").replace(
-            "y_k", LecturePrinter(network)._print(S.out(network.depth)[sp.Symbol("k")]))
+                rf"$\partial {p.notation['E']} / \partial {y} = {y} - {d}$.")
     return "The loss's derivative starts the backward pass."
 
 
@@ -142,10 +146,14 @@ def _example_frames(network: Any, d: Any, precision: Any) -> list[dict]:
     frames = paged("Worked example: forward pass", numbered(ex.forward + [ex.error]),
                    head=(text("Given: " + ex.given_text() + "."),))
     frames += paged("Worked example: backward pass", numbered(ex.backward), head=(text(
-        r"Each $\delta$ from the rounded numbers above, as on a slide:"),))
+        rf"Each ${notation(network)['delta']}$ from the rounded numbers above, as on a "
+        "slide:"),))
     for l in range(network.depth, 0, -1):
         role = "output layer" if l == network.depth else f"hidden layer {l}"
-        head = text(r"$w^{+} = w - \eta\,\delta\,h$ with the rounded $\delta$; grey: the "
+        n = notation(network)
+        source = n["x"] if l == 1 else n["h"]
+        head = text(rf"${n['w']}^{{+}} = {n['w']} - {n['eta']}\,{n['delta']}\,{source}$ with "
+                    rf"the rounded ${n['delta']}$; grey: the "
                     "exact value where rounding changed a digit.")
         frames += paged(f"Worked example: new weights, {role}", numbered(ex.updates[l]),
                         head=(head,))
@@ -164,19 +172,17 @@ def _vector_frames(network: Any, d: Any) -> list[dict]:
     frames = paged("Vectorised form: forward pass, with shapes", equations(fwd), tail=(text(
         f"One sample is a row vector: {shapes}. The inner sizes agree; the outer sizes give "
         "the result."),))
-    k, j, l = sp.symbols("k j l")
+    n = notation(network)
     w = p.quantity("w", None, ("k", "j")) + "^{(l)}"
     explain = text(
-        rf"symprop's $W^{{(l)}}$ holds ${w}$ in row $k$ (the receiving unit) and column $j$: "
+        rf"Here $W^{{(l)}}$ holds ${w}$ in row $k$ (the receiving unit) and column $j$: "
         r"shape $(n_l, n_{l-1})$, so a column vector goes in on the right, "
-        r"$\mathrm{net}^{(l)} = W^{(l)} h^{(l-1)}$. The lecture multiplies a row vector "
-        r"from the left, $x \times W_{\text{layer 1}}$, so its $W_{\text{layer }l}$ is our "
-        r"$W^{(l)\top}$. For a batch $X$ with one sample per row: $X W^{(l)\top}$.")
-    blocks = [explain]
-    matrix = first_layer_matrix(network)
-    if matrix:
-        blocks += [text("The lecture's first layer, written out:"),
-                   math([Line("", matrix)], size=r"\footnotesize")]
+        rf"${n['net']}^{{(l)}} = W^{{(l)}} {n['h']}^{{(l-1)}}$. The lecture multiplies a row "
+        rf"vector from the left, ${n['x']} \times W_{{\text{{layer 1}}}}$, so its "
+        r"$W_{\text{layer }l}$ is $W^{(l)\top}$ here. For a batch $X$ with one sample per row: "
+        r"$X W^{(l)\top}$.")
+    blocks = [explain, text("The lecture's first layer, written out:"),
+              math([Line("", first_layer_matrix(network))], size=r"\footnotesize")]
     frames.append(frame("Where the transpose comes from", *blocks))
     frames += paged("Vectorised form: backward pass, with shapes", equations(bwd), head=(text(
         r"$\odot$ multiplies element by element; each product's inner sizes agree:"),))

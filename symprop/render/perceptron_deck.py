@@ -48,7 +48,7 @@ def perceptron_frames(network: Any, data: str | None) -> list[dict]:
         text(rf"The network is a graph: units are nodes, connections are weighted edges, "
              rf"${n['w']}_{{j,i}}$ from unit $i$ to unit $j$."),
         math(mcculloch_pitts_lines(network)),
-        text(rf"${n['T']}_j$ is the threshold. symprop writes it as a bias: "
+        text(rf"${n['T']}_j$ is the threshold. Written as a bias: "
              rf"$\mathrm{{net}}_j + {n['b']}_j \geq 0$ with ${n['b']}_j = -{n['T']}_j$.")))
     frames.append(frame(
         "Rosenblatt's perceptron [1958]", math(perceptron_lines(network)[:2]),

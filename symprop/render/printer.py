@@ -9,8 +9,9 @@ terms first (``y_k - d_k``). With ``values`` the printer writes numbers in place
 joins factors with ``\\times``: the slide-style ``(0.69 - 0.5) \\times 0.69 \\times (1 - 0.69)``.
 
 Extra notation keys read here (defaults in :data:`EXTRA_NOTATION`): ``g`` (an activation in the
-derivative slides), ``T`` (a McCulloch-Pitts threshold), ``phi`` (the perceptron's activation),
-``yhat`` (its prediction), ``precision`` (see :mod:`symprop.render.numbers`).
+derivative slides; by default the deck's ``f``), ``T`` (a McCulloch-Pitts threshold), ``phi``
+(the perceptron's activation), ``yhat`` (its prediction), ``precision`` (see
+:mod:`symprop.render.numbers`).
 """
 
 from __future__ import annotations
@@ -25,14 +26,15 @@ from ..derive.chain import Chain, SumOver, Terms
 from .notation import check_notation
 from .plain import lecture_terms
 
-EXTRA_NOTATION: dict[str, str] = {"g": "g", "T": "T", "phi": r"\varphi", "yhat": r"\hat{y}"}
+EXTRA_NOTATION: dict[str, str] = {"T": "T", "phi": r"\varphi", "yhat": r"\hat{y}"}
 _BASE = re.compile(r"^(out|net|delta|w|b)(\d+)$")
 
 
 def notation(network: Any) -> dict[str, Any]:
     """The network's symbols, each checked against the whitelist (the one way in)."""
-    return check_notation({**EXTRA_NOTATION, **network.notation},
-                          getattr(network, "source", None))
+    symbols = {**EXTRA_NOTATION, **network.notation}
+    symbols.setdefault("g", symbols["f"])      # the activation slides use the deck's f
+    return check_notation(symbols, getattr(network, "source", None))
 
 
 class LecturePrinter(LatexPrinter):
@@ -41,13 +43,14 @@ class LecturePrinter(LatexPrinter):
     ``values`` maps symbols (``out1[1]``…) to number text; ``joiner`` separates the factors of
     a product (``" "``, ``r" \\times "`` for numbers, ``r" \\odot "`` for vectors); ``vector``
     prints indexed quantities without their index (``h^{(1)}`` for the whole layer);
-    ``raw`` maps symbols to LaTeX written as is (``g(z)``).
+    ``raw`` maps symbols to LaTeX written as is (``g(z)``); ``after`` marks every quantity
+    the update changes with a ⁺ (``w^{(2)+}``, ``y^{+}``, ``E^{+}``): the further forward pass.
     """
 
     printmethod = "_lecture_latex"
 
     def __init__(self, network: Any, *, values: dict | None = None, joiner: str | None = None,
-                 vector: bool = False, raw: dict | None = None) -> None:
+                 vector: bool = False, raw: dict | None = None, after: bool = False) -> None:
         super().__init__({"ln_notation": True})
         self.network = network
         self.notation = notation(network)
@@ -55,10 +58,16 @@ class LecturePrinter(LatexPrinter):
         self.joiner = joiner if joiner is not None else (r" \times " if values else " ")
         self.vector = vector
         self.raw = raw or {}
+        self.after = after
 
     # -- names -------------------------------------------------------------------------------
     def quantity(self, kind: str, layer: int | None, indices: tuple[str, ...]) -> str:
         """LaTeX of one quantity, e.g. ``quantity("out", 1, ("j",))`` → ``h_{j}^{(1)}``."""
+        tex = self._quantity(kind, layer, indices)
+        changed = kind in ("out", "net", "w", "b") and not (kind == "out" and layer == 0)
+        return plus(tex) if self.after and changed else tex
+
+    def _quantity(self, kind: str, layer: int | None, indices: tuple[str, ...]) -> str:
         n = self.notation
         depth = self.network.depth
         sub = ",".join(indices)
@@ -105,7 +114,7 @@ class LecturePrinter(LatexPrinter):
             return str(self.values[expr])
         name = expr.name
         if name == "E":
-            return self.notation["E"]
+            return self.notation["E"] + ("^{+}" if self.after else "")
         if name.endswith("_"):        # a second index of the same range: k_ → k'
             return name[:-1] + "'"
         return super()._print_Symbol(expr, style)
@@ -190,6 +199,14 @@ class LecturePrinter(LatexPrinter):
         if self.values and not arg.is_Symbol:
             return rf"e^{{{self._print(arg)}}}"
         return self._print_ExpBase(expr, exp)
+
+
+def plus(tex: str) -> str:
+    """``w_{1,1}^{(2)}`` → ``w_{1,1}^{(2)+}``; ``y_{1}`` → ``y_{1}^{+}`` (after the update)."""
+    sup, sub = tex.rfind("^{"), tex.rfind("_{")
+    if sup > sub and tex.endswith("}"):
+        return tex[:-1] + "+}"
+    return tex + "^{+}"
 
 
 def paren(tex: str) -> str:

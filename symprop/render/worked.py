@@ -79,14 +79,6 @@ def visible(tex: str) -> float:
     return sum(0.55 if c == "." else 1.0 for c in t)
 
 
-def plus(tex: str) -> str:
-    """``w_{1,1}^{(2)}`` → ``w_{1,1}^{(2)+}``; ``y_{1}`` → ``y_{1}^{+}`` (after the update)."""
-    sup, sub = tex.rfind("^{"), tex.rfind("_{")
-    if sup > sub and tex.endswith("}"):
-        return tex[:-1] + "+}"
-    return tex + "^{+}"
-
-
 def _symbol(addr: Address) -> sp.Expr:
     kind, l, idx = addr.kind, addr.layer, addr.index
     table = {"x": lambda: S.x[idx[0]], "d": lambda: S.d[idx[0]],
@@ -221,9 +213,9 @@ class SlideExample:
         self.error_after = self._error(self.after, after=True)
 
     # -- helpers ---------------------------------------------------------------------------
-    def printer(self, values: dict | None = None) -> LecturePrinter:
+    def printer(self, values: dict | None = None, after: bool = False) -> LecturePrinter:
         if values is None:
-            return LecturePrinter(self.network)
+            return LecturePrinter(self.network, after=after)
         return LecturePrinter(self.network, values={s: v.text for s, v in values.items()})
 
     def _line(self, addr: Address, lhs: str, formula: str, numbers: tuple[str, ...],
@@ -241,18 +233,24 @@ class SlideExample:
         return sp.sympify(expr).doit().xreplace({s: v.value for s, v in values.items()})
 
     def _name(self, addr: Address) -> str:
-        p = self.printer()
-        tex = p._print(S.E) if addr.kind == "E" else p._print(_symbol(addr))
-        return plus(tex) if addr.after else tex
+        p = self.printer(after=addr.after)
+        return p._print(S.E) if addr.kind == "E" else p._print(_symbol(addr))
+
+    def input_name(self, i: int) -> str:
+        """Input ``i``'s display name as LaTeX text; "" when it only repeats x_i (x1, X_1)."""
+        if not isinstance(self.network.inputs, tuple):
+            return ""
+        name = self.network.inputs[i - 1]
+        if re.sub(r"[\s_{}]", "", name).lower() == f"{self.network.notation['x']}{i}".lower():
+            return ""
+        return escape(name)
 
     # -- the step --------------------------------------------------------------------------
     def _given(self) -> list[Line]:
         p = self.printer()
-        names = self.network.input_names
         lines = []
         xs = ", ".join(f"{p._print(S.x[i])} = {self.before[S.x[i]].text}"
-                       + (rf"\ (\text{{{escape(names[i - 1])}}})"
-                          if isinstance(self.network.inputs, tuple) else "")
+                       + (rf"\ (\text{{{self.input_name(i)}}})" if self.input_name(i) else "")
                        for i in range(1, self.network.n_inputs + 1))
         lines.append(Line("", xs))
         ds = ", ".join(f"{p._print(S.d[k])} = {self.before[S.d[k]].text}"
@@ -261,7 +259,7 @@ class SlideExample:
         return lines
 
     def _forward(self, values: dict, after: bool) -> list[NumLine]:
-        p = self.printer()
+        p = self.printer(after=after)
         lines: list[NumLine] = []
         for l, layer in enumerate(self.network.layers, start=1):
             row = ACTIVATIONS[layer.activation]
@@ -291,7 +289,6 @@ class SlideExample:
                     value = sp.exp(nets[k - 1].value) / total
                     den = " + ".join(f"e^{{{n.text}}}" for n in nets)
                     other = p.quantity("net", l, ("k'",))
-                    other = plus(other) if after else other
                     formula = rf"\frac{{e^{{{net_tex}}}}}{{\sum_{{k'}} e^{{{other}}}}}"
                     numbers = (rf"\frac{{e^{{{nets[k - 1].text}}}}}{{{den}}}",)
                 elif layer.activation == "linear":
@@ -310,9 +307,13 @@ class SlideExample:
         n = self.network.sizes[-1]
         term = LOSSES[self.network.loss].term
         expr = sp.Add(*(term(S.out(L)[k], S.d[k], n) for k in range(1, n + 1)))
+        # targets of 0 and 1 written in: the terms they zero are left out, a factor 1 too
+        known = {S.d[k]: values[S.d[k]].value for k in range(1, n + 1)
+                 if values[S.d[k]].value in (0, 1)}
         addr = Address("E", after=after)
-        nl, shown = self._line(addr, self._name(addr), self.printer()._print(expr),
-                               (self.printer(values)._print(expr),), self._value(expr, values))
+        nl, shown = self._line(addr, self._name(addr), self.printer(after=after)._print(expr),
+                               (self.printer(values)._print(expr.xreplace(known)),),
+                               self._value(expr, values))
         values[S.E] = shown
         return nl
 
@@ -367,9 +368,8 @@ class SlideExample:
     def given_text(self) -> str:
         """The given numbers as one line of text: ``$x_1 = 0.35$ (A), …, $\\eta = 1$``."""
         p = self.printer()
-        named = isinstance(self.network.inputs, tuple)
         parts = [f"${p._print(S.x[i])} = {self.before[S.x[i]].text}$"
-                 + (f" ({escape(self.network.inputs[i - 1])})" if named else "")
+                 + (f" ({self.input_name(i)})" if self.input_name(i) else "")
                  for i in range(1, self.network.n_inputs + 1)]
         parts += [f"${p._print(S.d[k])} = {self.before[S.d[k]].text}$"
                   for k in range(1, self.network.sizes[-1] + 1)]
