@@ -119,17 +119,26 @@ def test_slides_cli_writes_tex_pdf_and_previews(tmp_path, capsys):
 
 
 @needs_pdflatex
-def test_pdflatex_errors_in_plain_words(tmp_path, capsys):
+def test_pdflatex_errors_in_plain_words(tmp_path):
+    doc = ("\\documentclass{article}\n\\begin{document}\n"
+           "$\\nosuchmacro$\n\\end{document}\n")
+    with pytest.raises(LatexError) as err:
+        compile_pdf(doc, tmp_path / "bad.pdf")
+    message = str(err.value)
+    assert message.startswith("pdflatex failed: Undefined control sequence \\nosuchmacro")
+    assert "bad.tex line 3" in message and "\n" not in message
+    assert not (tmp_path / "bad.pdf").exists()
+
+
+def test_unknown_macros_in_notation_are_refused_before_latex(tmp_path, capsys):
     spec = tmp_path / "bad.toml"
     spec.write_text((EXAMPLES / "two_layer_two_neuron.toml").read_text()
                     .replace("[notation]", "[notation]\ny = '\\nosuchmacro'"))
     code = main(["slides", str(spec), "-o", str(tmp_path / "bad.tex"), "--pdf"])
     err = capsys.readouterr().err
-    assert code == 1
-    assert "pdflatex failed: Undefined control sequence \\nosuchmacro" in err
-    assert "bad.tex line" in err
+    assert code == 2 and "notation.y" in err and "\\nosuchmacro" in err
     assert len(err.strip().splitlines()) == 1
-    assert (tmp_path / "bad.tex").exists() and not (tmp_path / "bad.pdf").exists()
+    assert not (tmp_path / "bad.tex").exists()
 
 
 def test_without_pdflatex_the_tex_is_still_written(tmp_path, capsys, monkeypatch):

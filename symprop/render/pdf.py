@@ -76,7 +76,7 @@ def pdflatex() -> str | None:
 
 
 def compile_pdf(tex: str, pdf_path: str | Path, *, timeout: float = 180,
-                boxes: bool = True) -> Compiled:
+                boxes: bool = True, max_runs: int = 2) -> Compiled:
     """Run pdflatex (twice when it asks) in a private temporary folder; move the PDF in
     atomically. With ``boxes``, an overfull box is an error (`LatexError`, naming the frame)."""
     exe = pdflatex()
@@ -91,7 +91,7 @@ def compile_pdf(tex: str, pdf_path: str | Path, *, timeout: float = 180,
         src = Path(tmp) / "deck.tex"
         src.write_text(tex, encoding="utf-8")
         log, runs = "", 0
-        while runs < 2:
+        while runs < max_runs:
             runs += 1
             try:
                 proc = subprocess.run(

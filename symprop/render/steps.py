@@ -307,6 +307,11 @@ def shown_indices(n: int) -> list[int | None]:
     return list(range(1, n + 1)) if n <= MATRIX_SHOWN else [1, 2, None, n]
 
 
+def _ends(shown: list[int | None]) -> list[int | None]:
+    """A shortened index list cut to its first and last entries: sums of products are wide."""
+    return [shown[0], None, shown[-1]] if None in shown else shown
+
+
 def first_layer_matrix(network: Any) -> str:
     """The lecture's explicit product x · W_layer1; a large one by its first and last rows and
     columns, with dots between and each factor's size beneath."""
@@ -326,10 +331,11 @@ def first_layer_matrix(network: Any) -> str:
     def net(k: int | None) -> str:
         if k is None:
             return r"\cdots"
-        terms = [p._print(S.w(1)[k, i]) + p._print(S.x[i]) if i else r"\cdots" for i in rows]
+        terms = [p._print(S.w(1)[k, i]) + p._print(S.x[i]) if i else r"\cdots"
+                 for i in _ends(rows)]
         return " + ".join(terms)
 
-    prods = " & ".join(net(k) for k in cols)
+    prods = " & ".join(net(k) for k in _ends(cols))
     sized = n_in > MATRIX_SHOWN or units > MATRIX_SHOWN
 
     def under(tex: str, shape: tuple[int, int]) -> str:
