@@ -58,7 +58,7 @@ def notation_items(network: Any) -> list[str]:
     items_ = []
     names = ""
     if isinstance(network.inputs, tuple):
-        names = " (" + ", ".join(escape(s) for s in network.inputs) + ")"
+        names = " (" + ", ".join(escape(s, breakable=True) for s in network.inputs) + ")"
     items_.append(f"inputs ${p._print(S.x[sp.Symbol('m')])}$, "
                   f"$m = 1..{network.n_inputs}${names}")
     for l, layer in enumerate(network.layers, start=1):

@@ -260,9 +260,17 @@ def label_latex(label: str) -> str:
     return r"\text{" + escape(label) + "}"
 
 
-def escape(text: str) -> str:
-    """Plain text made safe for LaTeX."""
+def escape(text: str, breakable: bool = False) -> str:
+    """Plain text made safe for LaTeX: special characters as text, control characters (a
+    newline would end a comment line and start LaTeX) as ``?``. With ``breakable``, long words
+    (paths, names_with_underscores) may break after / _ . - and every dozen characters."""
     table = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
              "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
              "^": r"\textasciicircum{}"}
-    return "".join(table.get(c, c) for c in text)
+    out, run = [], 0
+    for c in str(text):
+        out.append("?" if ord(c) < 32 or ord(c) == 127 else table.get(c, c))
+        run = 0 if c.isspace() else run + 1
+        if breakable and run and (c in "/_.-\\" or run % 12 == 0):
+            out.append(r"\allowbreak{}")
+    return "".join(out)

@@ -36,13 +36,13 @@ def build_deck(network: Any, *, data: str | None = None, title: str | None = Non
     """Every frame of the deck for ``network`` (see the module docstring)."""
     name = title or spec_title(network)
     if network.is_perceptron:
-        deck = Deck(escape(name), "McCulloch-Pitts units and the perceptron")
+        deck = Deck(escape(name, breakable=True), "McCulloch-Pitts units and the perceptron")
         deck.frames = perceptron_frames(network, data)
         return deck
     if data is not None:
         raise SpecError("--data is for threshold (perceptron) networks", key="--data",
                         expected="no --data for a network trained by backpropagation")
-    deck = Deck(escape(name), "Backpropagation in the lecture's notation")
+    deck = Deck(escape(name, breakable=True), "Backpropagation in the lecture's notation")
     deck.frames = backprop_frames(network, precision)
     return deck
 

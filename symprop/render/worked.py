@@ -28,6 +28,8 @@ from .printer import LecturePrinter, chain_latex, escape, label_latex, times_cha
 from .width import FRAME_WIDTH, width
 
 _GIVEN_DIGITS = 12
+#: a [labels] name wider than this (pt) is not written beside the weight's own name
+LABEL_WIDTH = 60.0
 
 
 @dataclass(frozen=True)
@@ -243,7 +245,7 @@ class SlideExample:
         name = self.network.inputs[i - 1]
         if re.sub(r"[\s_{}]", "", name).lower() == f"{self.network.notation['x']}{i}".lower():
             return ""
-        return escape(name)
+        return escape(name, breakable=True)
 
     # -- the step --------------------------------------------------------------------------
     def _given(self) -> list[Line]:
@@ -356,8 +358,9 @@ class SlideExample:
                                                                             self.before)
                     after = addr.updated()
                     lhs = self._name(after)
-                    if Address(addr.kind, l, addr.index) in self.labels:
-                        lhs = f"{label_latex(self.labels[addr])}^{{+}} = {lhs}"
+                    label = label_latex(self.labels[addr]) if addr in self.labels else ""
+                    if label and width(label) <= LABEL_WIDTH:    # a long one: the name alone
+                        lhs = f"{label}^{{+}} = {lhs}"
                     nl, shown = self._line(after, lhs, formula, tuple(numbers), value)
                     self.after[weight] = shown
                     rows.append(nl)
