@@ -31,14 +31,16 @@ def break_line(piece: str, room: float, level: int = 1) -> list[str]:
             return [piece]
     if len(terms) == 1:
         return break_line(piece, room, level + 1)
+    # a step after "=" starts flush under the first "="; a term or factor is indented
+    indent, shift = ("", 0.0) if level == 0 else (r"\quad ", INDENT)
     rows: list[str] = []
     for term in terms:
-        room_here = room - (INDENT if rows else 0)
+        room_here = room - (shift if rows else 0)
         if rows and width(rows[-1] + " " + term) <= room_here:
             rows[-1] += " " + term
             continue
         parts = break_line(term, room_here, level + 1)
-        rows += [p if not rows and n == 0 else r"\quad " + p for n, p in enumerate(parts)]
+        rows += [p if not rows and n == 0 else indent + p for n, p in enumerate(parts)]
     return rows
 
 
