@@ -13,35 +13,55 @@ from .width import width
 #: where a right-hand side may break, the lecture's natural points first
 BREAKS = ((" = ", r" \approx "), (" + ", " - "), (r" \times ", r" \odot "))
 INDENT = width(r"\quad")
+#: a row filled less than this is not left alone: the next term is split to fill it
+SHORT = 0.4
 
 
 def break_line(piece: str, room: float, level: int = 1) -> list[str]:
-    r"""A right-hand side too wide for ``room`` pt broken at the operators of ``BREAKS[level]``
-    outside brackets, a piece still too wide at the next level's, and last inside a plain
-    parenthesis (which, unlike ``\left(``, may open on one row and close on the next)."""
+    r"""A right-hand side too wide for ``room`` pt over several rows.
+
+    Level 0 breaks after each ``=`` step first (a step starts flush under the first ``=``);
+    within a step, rows are filled term by term and factor by factor (before ``+``, ``−``,
+    ``×`` outside brackets; a term still too wide inside its plain parenthesis, which unlike
+    ``\left(`` may open on one row and close on the next), continuations indented by a quad.
+    """
     if piece.startswith("\\quad "):                 # already a continuation: keep its indent
         return [r"\quad " + p for p in break_line(piece[6:], room - INDENT, level)]
     if width(piece) <= room:
         return [piece]
-    if level < len(BREAKS):
-        terms = _split_top(piece, BREAKS[level])
-    else:
-        terms = _split_top(piece, BREAKS[1], inside=1)
-        if len(terms) == 1:
-            return [piece]
-    if len(terms) == 1:
-        return break_line(piece, room, level + 1)
-    # a step after "=" starts flush under the first "="; a term or factor is indented
-    indent, shift = ("", 0.0) if level == 0 else (r"\quad ", INDENT)
-    rows: list[str] = []
-    for term in terms:
-        room_here = room - (shift if rows else 0)
-        if rows and width(rows[-1] + " " + term) <= room_here:
-            rows[-1] += " " + term
+    if level == 0:
+        rows: list[str] = []
+        broken = False
+        for step in _split_top(piece, BREAKS[0]):
+            parts = break_line(step, room)
+            if rows and not broken and len(parts) == 1 and \
+                    width(rows[-1] + " " + step) <= room:
+                rows[-1] += " " + step
+            else:
+                rows += parts
+            broken = len(parts) > 1
+        return rows
+    cont = room - INDENT
+    rows = [""]
+
+    def place(atom: str) -> None:
+        here = room if len(rows) == 1 else cont
+        if not rows[-1] or width(rows[-1] + " " + atom) <= here:
+            rows[-1] = f"{rows[-1]} {atom}".strip()
+        else:
+            rows.append(atom)
+
+    for term in _split_top(piece, BREAKS[1]):
+        here = room if len(rows) == 1 else cont
+        fits = width(rows[-1] + " " + term) <= here
+        if fits or (width(term) <= cont and width(rows[-1]) >= SHORT * here):
+            place(term)                        # on this row, or whole on a fresh one
             continue
-        parts = break_line(term, room_here, level + 1)
-        rows += [p if not rows and n == 0 else indent + p for n, p in enumerate(parts)]
-    return rows
+        for factor in _split_top(term, BREAKS[2]):       # a term wider than a row
+            inner = _split_top(factor, BREAKS[1], inside=1)
+            for atom in inner if width(factor) > cont and len(inner) > 1 else [factor]:
+                place(atom)
+    return [rows[0]] + [r"\quad " + r for r in rows[1:]]
 
 
 def _split_top(piece: str, ops: tuple[str, ...], inside: int = 0) -> list[str]:

@@ -263,7 +263,7 @@ def label_latex(label: str) -> str:
 def escape(text: str, breakable: bool = False) -> str:
     """Plain text made safe for LaTeX: special characters as text, control characters (a
     newline would end a comment line and start LaTeX) as ``?``. With ``breakable``, long words
-    (paths, names_with_underscores) may break after / _ . - and every dozen characters."""
+    (paths, names_with_underscores) may break after / _ \\ and every 20 characters."""
     table = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
              "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
              "^": r"\textasciicircum{}"}
@@ -271,6 +271,6 @@ def escape(text: str, breakable: bool = False) -> str:
     for c in str(text):
         out.append("?" if ord(c) < 32 or ord(c) == 127 else table.get(c, c))
         run = 0 if c.isspace() else run + 1
-        if breakable and run and (c in "/_.-\\" or run % 12 == 0):
+        if breakable and run and (c in "/_\\" or run % 20 == 0):
             out.append(r"\allowbreak{}")
     return "".join(out)

@@ -14,7 +14,7 @@ import re
 
 #: the widest line of math a frame takes, in pt: beamer's 398 pt \textwidth less a margin
 #: for this model's error
-FRAME_WIDTH = 345.0
+FRAME_WIDTH = 360.0
 #: widths in pt at 10 pt (\small in an 11 pt beamer deck)
 DIGIT, LETTER, UPRIGHT, PERIOD = 5.0, 5.6, 5.0, 2.8
 BINARY = 7.8 + 2 * 2.2          # + − × with their medium spaces
@@ -22,6 +22,7 @@ RELATION = 7.8 + 2 * 2.8        # = ≈ with their thick spaces
 ARROW = 10.0 + 2 * 2.8          # ← ⇒ →
 PAREN, COMMA, SCRIPT = 3.9, 4.5, 0.72
 CAPITAL = 7.4
+SIZED = 1.5                     # what \left( adds to a (
 MATRIX_GAP = 10.0               # two \arraycolsep between matrix columns
 _SPACES = {r"\quad": 10.0, r"\qquad": 20.0, r"\;": 2.8, r"\,": 1.7, r"\:": 2.2, r"\ ": 3.3,
            r"\!": -1.7, "~": 3.3}
@@ -30,7 +31,7 @@ _ARROWS = {r"\leftarrow", r"\rightarrow", r"\Rightarrow", r"\to", r"\mapsto"}
 _BINARIES = {"+", "-", r"\times", r"\cdot", r"\odot", r"\pm", r"\circ"}
 _NAMED = {r"\ln": 8.4, r"\exp": 16.1, r"\tanh": 21.7, r"\max": 17.0, r"\sum": 14.5,
           r"\ldots": 13.4, r"\cdots": 13.4, r"\dots": 13.4, r"\vdots": 3.0}
-_INVISIBLE = {r"\left", r"\right", r"\bigl", r"\bigr", r"\displaystyle", r"\color",
+_INVISIBLE = {r"\bigl", r"\bigr", r"\displaystyle", r"\color",
               r"\small", r"\footnotesize", r"\big", r"\Big", r"\limits", r"\top"}
 _UPRIGHT_GROUPS = {r"\mathrm", r"\text", r"\mathbf", r"\operatorname", r"\textrm"}
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|.", re.S)
@@ -87,6 +88,9 @@ def _width(tokens: list[str], i: int, upright: bool, prev: str) -> tuple[float, 
         if t in _SPACES:
             total += _SPACES[t]
             continue
+        if t in (r"\left", r"\right"):
+            total += SIZED                     # a sized delimiter is wider than a plain one
+            continue
         if t in _INVISIBLE:
             if t == r"\color":
                 _, i = _group(tokens, i)
@@ -130,7 +134,9 @@ def _width(tokens: list[str], i: int, upright: bool, prev: str) -> tuple[float, 
                 w += 4.0
             prev = "ord"
         elif t in _RELATIONS or t in _ARROWS:
-            w = (ARROW if t in _ARROWS else RELATION) if prev != "start" else 7.8
+            w = ARROW if t in _ARROWS else RELATION
+            if prev == "start":                # no space before it, its space after stays
+                w -= 2.8
             prev = "rel"
         elif t in _BINARIES:
             unary = prev in ("start", "rel", "bin", "open", "punct")

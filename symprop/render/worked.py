@@ -54,13 +54,16 @@ class NumLine:
         else:
             pieces = [value]
         indent = width(self.lhs)
-        pieces = [part for piece in pieces for part in break_line(piece, room - indent)]
         rows: list[str] = []
+        broken = False
         for piece in pieces:
-            if rows and indent + width(rows[-1] + " " + piece) <= room:
-                rows[-1] += " " + piece
+            parts = break_line(piece, room - indent)
+            if len(parts) == 1 and rows and not broken and \
+                    indent + width(rows[-1] + " " + piece) <= room:
+                rows[-1] += " " + piece       # a short step joins the step before it
             else:
-                rows.append(piece)
+                rows += parts                 # else it starts its own row
+            broken = len(parts) > 1
         out = [Line(self.lhs if i == 0 else "", r) for i, r in enumerate(rows)]
         if note and indent + width(rows[-1]) + note_width(note) > room:
             out.append(Line("", "", note))
