@@ -72,3 +72,23 @@ def test_a_long_sum_in_parentheses_breaks_inside_them():
     rows = fit_lines([Line(r"\delta_{1}^{(1)}", rhs)], 250)
     assert len(rows) > 2 and all(width(r.lhs) + width(r.rhs) <= 250 for r in rows)
     assert rows[0].lhs and not any(r.lhs for r in rows[1:])
+
+
+def test_a_wide_softmax_layer_is_shortened_and_every_line_fits(tmp_path):
+    units = 12
+    weights = [[round(0.1 * ((k * j) % 7) - 0.3, 1) for j in (1, 2)] for k in range(1, units + 1)]
+    spec = tmp_path / "wide.toml"
+    spec.write_text(
+        '[network]\ninputs = 2\nloss = "cross-entropy"\n[[network.layers]]\n'
+        f'units = {units}\nactivation = "softmax"\nbias = false\n[weights]\nW1 = {weights}\n'
+        f"[example]\ninput = [1, 0.5]\ntarget = {[1] + [0] * (units - 1)}\n"
+        "learning_rate = 0.5\n")
+    from symprop.render.worked import SlideExample
+
+    slide = SlideExample(symprop.load(spec))
+    outputs = [nl for nl in slide.forward if nl.address.kind == "out"]
+    assert len(outputs) == units and all(r"\cdots" in nl.numbers[0] for nl in outputs)
+    for _, group in slide.groups():
+        for nl in group:
+            for line in nl.lines():
+                assert width(nl.lhs) + width(line.rhs) <= FRAME_WIDTH + 1, line

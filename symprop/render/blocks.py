@@ -76,6 +76,8 @@ def line_height(line: Line) -> float:
         return 2.5 if r"\frac" in tex or r"\left(" in tex else 2.0
     if r"\frac{\partial" in tex:
         return 1.8
+    if r"\frac" in tex and (r"\sum" in tex or "e^{" in tex):
+        return 2.0                 # a fraction with a sum or powers below: a tall display
     tall = (r"\frac", r"\sum", r"\begin{cases}", r"\begin{bmatrix}")
     if any(t in tex for t in tall):
         return 1.6

@@ -28,6 +28,8 @@ from .printer import LecturePrinter, chain_latex, escape, label_latex, times_cha
 from .width import FRAME_WIDTH, width
 
 _GIVEN_DIGITS = 12
+#: a softmax denominator with more terms is written with dots (a fraction cannot break)
+SOFTMAX_TERMS = 8
 #: a [labels] name wider than this (pt) is not written beside the weight's own name
 LABEL_WIDTH = 60.0
 
@@ -292,7 +294,10 @@ class SlideExample:
                 if row.layerwise:
                     total = sp.Add(*(sp.exp(n.value) for n in nets))
                     value = sp.exp(nets[k - 1].value) / total
-                    den = " + ".join(f"e^{{{n.text}}}" for n in nets)
+                    powers = [f"e^{{{n.text}}}" for n in nets]
+                    if len(powers) > SOFTMAX_TERMS:        # too wide for one fraction
+                        powers = powers[:2] + [r"\cdots"] + powers[-1:]
+                    den = " + ".join(powers)
                     other = p.quantity("net", l, ("k'",))
                     formula = rf"\frac{{e^{{{net_tex}}}}}{{\sum_{{k'}} e^{{{other}}}}}"
                     numbers = (rf"\frac{{e^{{{nets[k - 1].text}}}}}{{{den}}}",)
