@@ -163,3 +163,22 @@ def test_png_previews_without_pdftoppm(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     assert png_previews(tmp_path / "x.pdf", tmp_path / "png") == []
     assert os.environ["PATH"] == str(tmp_path)
+
+
+@needs_pdflatex
+def test_handout_puts_four_frames_a_page_and_blanks_the_worked_numbers(tmp_path, capsys):
+    out = tmp_path / "handout.tex"
+    assert main(["slides", str(EXAMPLES / "lecture_221_slides.toml"), "-o", str(out), "--pdf",
+                 "--handout"]) == 0
+    tex = out.read_text()
+    assert "--handout" in tex.splitlines()[1] and r"\pgfpagesuselayout{4 on 1}" in tex
+    frames = tex.count(r"\begin{frame}")
+    info = subprocess.run(["pdfinfo", str(out.with_suffix(".pdf"))], capture_output=True,
+                          text=True).stdout if shutil.which("pdfinfo") else ""
+    if info:
+        assert int(re.search(r"Pages:\s+(\d+)", info)[1]) == -(-frames // 4)
+    text = pdf_text(out.with_suffix(".pdf"))
+    assert "0.35" in text and "0.9" in text                      # the given numbers stay
+    for worked in ("0.80133", "0.6637", "0.272392", "0.0166", "the error decreased"):
+        assert worked not in text, worked
+    assert "did the step lower the error" in text

@@ -32,7 +32,7 @@ from .steps import (
     update_lines,
     vectorised_lines,
 )
-from .worked import SlideExample
+from .worked import SlideExample, blank
 
 
 def derivation_of(network: Any) -> Any:
@@ -88,7 +88,8 @@ def notation_items(network: Any) -> list[str]:
     return items_
 
 
-def backprop_frames(network: Any, precision: Any) -> list[dict]:
+def backprop_frames(network: Any, precision: Any, handout: bool = False) -> list[dict]:
+    """The deck's frames; a ``handout`` blanks the worked example's numbers as exercises."""
     d = derivation_of(network)
     weights = weights_or_none(network)
     frames = []
@@ -117,7 +118,7 @@ def backprop_frames(network: Any, precision: Any) -> list[dict]:
         "is computed once and "
         "shared by all weights into it."),))
     if network.example is not None and weights is not None:
-        frames += _example_frames(network, d, precision)
+        frames += _example_frames(network, d, precision, handout)
     frames += _vector_frames(network, d)
     seen: list[str] = []
     for layer in network.layers:
@@ -141,26 +142,35 @@ def _loss_sentence(network: Any) -> str:
     return "The loss's derivative starts the backward pass."
 
 
-def _example_frames(network: Any, d: Any, precision: Any) -> list[dict]:
+def _example_frames(network: Any, d: Any, precision: Any, handout: bool) -> list[dict]:
     ex = SlideExample(network, example=None, precision=precision)
-    frames = paged("Worked example: forward pass", numbered(ex.forward + [ex.error]),
+    shown = blank if handout else (lambda line: line)
+    frames = paged("Worked example: forward pass",
+                   numbered([shown(nl) for nl in ex.forward + [ex.error]]),
                    head=(text("Given: " + ex.given_text() + "."),))
-    frames += paged("Worked example: backward pass", numbered(ex.backward), head=(text(
+    frames += paged("Worked example: backward pass",
+                    numbered([shown(nl) for nl in ex.backward]), head=(text(
         rf"Each ${notation(network)['delta']}$ from the rounded numbers above, as on a "
         "slide:"),))
     for l in range(network.depth, 0, -1):
         role = "output layer" if l == network.depth else f"hidden layer {l}"
         n = notation(network)
         source = n["x"] if l == 1 else n["h"]
+        grey = "" if handout else "; grey: the exact value where rounding changed a digit"
         head = text(rf"${n['w']}^{{+}} = {n['w']} - {n['eta']}\,{n['delta']}\,{source}$ with "
-                    rf"the rounded ${n['delta']}$; grey: the "
-                    "exact value where rounding changed a digit.")
-        frames += paged(f"Worked example: new weights, {role}", numbered(ex.updates[l]),
+                    rf"the rounded ${n['delta']}${grey}.")
+        frames += paged(f"Worked example: new weights, {role}",
+                        numbered([shown(nl) for nl in ex.updates[l]]),
                         head=(head,))
     frames += paged("Worked example: a further forward pass",
-                    numbered(ex.forward_after + [ex.error_after]),
-                    tail=(text(ex.comparison()),))
+                    numbered([shown(nl) for nl in ex.forward_after + [ex.error_after]]),
+                    tail=(text(_exercise(network) if handout else ex.comparison()),))
     return frames
+
+
+def _exercise(network: Any) -> str:
+    E = notation(network)["E"]
+    return rf"Compare ${E}$ and ${E}^{{+}}$: did the step lower the error, and by how much?"
 
 
 def _vector_frames(network: Any, d: Any) -> list[dict]:

@@ -22,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="threshold networks: a truth table to train on (and, or, xor, "
                         "nand)")
     parser.add_argument("--title", default=None, help="the deck's title")
+    parser.add_argument("--handout", action="store_true",
+                        help="four frames a page, the worked example's numbers blanked as "
+                        "exercises")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
 
     network = load(args.spec)
     out = Path(args.output or Path(args.spec).with_suffix(".tex").name)
-    tex = render_deck(network, output=str(out), data=args.data, title=args.title)
+    tex = render_deck(network, output=str(out), data=args.data, title=args.title,
+                      handout=args.handout)
     write_atomic(out, tex)
     print(f"wrote {out}")
     if not args.pdf:

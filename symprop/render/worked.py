@@ -10,7 +10,7 @@ the slide's wherever the two disagree at the quantity's precision (see
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sympy as sp
@@ -84,6 +84,15 @@ def visible(tex: str) -> float:
     t = re.sub(r"[_^]\{([^{}]*)\}", lambda m: "." * len(m[1]), t)  # scripts are small
     t = re.sub(r"[{}\s]", "", t)
     return sum(0.55 if c == "." else 1.0 for c in t)
+
+
+#: what a handout shows where a worked number goes: a line to write it on
+BLANK = r"\underline{\hspace{3.5em}}"
+
+
+def blank(line: NumLine) -> NumLine:
+    """``line`` as an exercise: the formula stays, the numbers and the value are blanked."""
+    return replace(line, numbers=(), exact="", shown=Shown(BLANK, line.shown.value, False))
 
 
 def _symbol(addr: Address) -> sp.Expr:
