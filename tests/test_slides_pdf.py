@@ -182,3 +182,22 @@ def test_handout_puts_four_frames_a_page_and_blanks_the_worked_numbers(tmp_path,
     for worked in ("0.80133", "0.6637", "0.272392", "0.0166", "the error decreased"):
         assert worked not in text, worked
     assert "did the step lower the error" in text
+
+
+@needs_pdflatex
+def test_animate_reveals_the_chain_rule_one_step_at_a_time(tmp_path):
+    net = symprop.load(EXAMPLES / "lecture_221_slides.toml")
+    tex = render_deck(net, animate=True)
+    chain = re.search(r"\\begin\{frame\}\{Output layer: the chain rule\}(.*?)\\end\{frame\}",
+                      tex, re.S)[1]
+    steps = chain.count(r"\\")  + 1
+    assert all(rf"\uncover<{i}->" in chain for i in range(1, steps + 1))
+    assert r"\uncover" not in tex.split("Worked example")[1]      # only the chain rule
+    assert render_deck(net) == render_deck(net, animate=False) and r"\uncover" not in \
+        render_deck(net)
+    result = compile_pdf(tex, tmp_path / "animated.pdf")
+    assert result.overfull == []
+    if shutil.which("pdfinfo"):
+        info = subprocess.run(["pdfinfo", str(result.pdf)], capture_output=True,
+                              text=True).stdout
+        assert int(re.search(r"Pages:\s+(\d+)", info)[1]) > tex.count(r"\begin{frame}")

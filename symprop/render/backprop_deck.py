@@ -88,8 +88,10 @@ def notation_items(network: Any) -> list[str]:
     return items_
 
 
-def backprop_frames(network: Any, precision: Any, handout: bool = False) -> list[dict]:
-    """The deck's frames; a ``handout`` blanks the worked example's numbers as exercises."""
+def backprop_frames(network: Any, precision: Any, handout: bool = False,
+                    animate: bool = False) -> list[dict]:
+    """The deck's frames; a ``handout`` blanks the worked example's numbers as exercises,
+    ``animate`` reveals the chain rule's steps one at a time (beamer overlays)."""
     d = derivation_of(network)
     weights = weights_or_none(network)
     frames = []
@@ -113,6 +115,11 @@ def backprop_frames(network: Any, precision: Any, handout: bool = False) -> list
                         head=(text(rf"Unit ${d.layer(l).unit}$ of layer {l} feeds every unit "
                                    rf"${d.layer(l + 1).unit}$ of layer {l + 1}: its error is a "
                                    "sum over them."),))
+    if animate:
+        for chain_rule in frames:
+            if chain_rule["title"].split(" (")[0].endswith("the chain rule"):
+                for block in chain_rule["blocks"]:
+                    block["reveal"] = block["kind"] == "math"
     frames += paged("Update rules: gradient descent", equations(update_lines(d)), head=(text(
         rf"Every weight steps against its gradient; ${notation(network)['delta']}$ of a layer "
         "is computed once and "

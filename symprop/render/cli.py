@@ -25,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--handout", action="store_true",
                         help="four frames a page, the worked example's numbers blanked as "
                         "exercises")
+    parser.add_argument("--animate", action="store_true",
+                        help="reveal the chain rule one step at a time (beamer overlays)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     network = load(args.spec)
     out = Path(args.output or Path(args.spec).with_suffix(".tex").name)
     tex = render_deck(network, output=str(out), data=args.data, title=args.title,
-                      handout=args.handout)
+                      handout=args.handout, animate=args.animate)
     write_atomic(out, tex)
     print(f"wrote {out}")
     if not args.pdf:

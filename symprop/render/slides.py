@@ -32,7 +32,7 @@ class Deck:
 
 
 def build_deck(network: Any, *, data: str | None = None, title: str | None = None,
-               precision: Any = None, handout: bool = False) -> Deck:
+               precision: Any = None, handout: bool = False, animate: bool = False) -> Deck:
     """Every frame of the deck for ``network`` (see the module docstring)."""
     name = title or spec_title(network)
     if network.is_perceptron:
@@ -43,7 +43,7 @@ def build_deck(network: Any, *, data: str | None = None, title: str | None = Non
         raise SpecError("--data is for threshold (perceptron) networks", key="--data",
                         expected="no --data for a network trained by backpropagation")
     deck = Deck(escape(name, breakable=True), "Backpropagation in the lecture's notation")
-    deck.frames = backprop_frames(network, precision, handout)
+    deck.frames = backprop_frames(network, precision, handout, animate)
     return deck
 
 
@@ -61,12 +61,16 @@ def spec_title(network: Any) -> str:
 
 
 def render_deck(network: Any, *, output: str = "deck.tex", data: str | None = None,
-                title: str | None = None, precision: Any = None, handout: bool = False) -> str:
+                title: str | None = None, precision: Any = None, handout: bool = False,
+                animate: bool = False) -> str:
     """The deck's LaTeX source (deterministic: no dates, no absolute paths). A ``handout``
-    puts four frames on a page and blanks the worked example's numbers as exercises."""
-    deck = build_deck(network, data=data, title=title, precision=precision, handout=handout)
+    puts four frames on a page and blanks the worked example's numbers as exercises;
+    ``animate`` reveals the chain rule one step at a time."""
+    deck = build_deck(network, data=data, title=title, precision=precision, handout=handout,
+                      animate=animate)
     source = Path(network.source).name if network.source else "<python>"
-    extra = (f" --data {data}" if data else "") + (" --handout" if handout else "")
+    extra = (f" --data {data}" if data else "") + (" --handout" if handout else "") + (
+        " --animate" if animate else "")
     template = environment().get_template("deck.tex.jinja")
     return template.render(title=deck.title, subtitle=deck.subtitle, frames=deck.frames,
                            source=escape(source), output=escape(Path(output).name),
