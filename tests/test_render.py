@@ -16,13 +16,14 @@ from symprop import Dense, Network, SpecError
 from symprop.addresses import Address
 from symprop.derive import symbols as S
 from symprop.derive.example import worked_example
+from symprop.render.blocks import environment
 from symprop.render.latex import LecturePrinter, chain_latex, derivation_latex
+from symprop.render.lines import lines_latex
 from symprop.render.numbers import Precision, PrecisionTable, show, truncated
-from symprop.render.slides import environment, render_deck
+from symprop.render.slides import render_deck
 from symprop.render.steps import (
     activation_lines,
     hidden_layer_lines,
-    lines_latex,
     mcculloch_pitts_lines,
     output_layer_lines,
     perceptron_lines,
@@ -107,8 +108,11 @@ def test_repr_latex_for_jupyter(lecture):
 # -- activations, perceptron, vectorised ---------------------------------------------------------
 def test_activation_derivatives_in_their_output(lecture):
     sig, remark = activation_lines(lecture, "sigmoid")
-    assert sig[-1].rhs == "= g(z) (1 - g(z))" and "simplifies to 0" in remark
-    assert activation_lines(lecture, "tanh")[0][-1].rhs == "= 1 - g(z)^{2}"
+    # one notation: the deck's activation symbol f, or the lecture's g when [notation] says so
+    assert sig[-1].rhs == "= f(z) (1 - f(z))" and "simplifies to 0" in remark
+    assert activation_lines(lecture, "tanh")[0][-1].rhs == "= 1 - f(z)^{2}"
+    lecture_g = lecture.with_(notation={**lecture.notation, "g": "g"})
+    assert activation_lines(lecture_g, "tanh")[0][-1].rhs == "= 1 - g(z)^{2}"
     relu = "".join(_rhs(activation_lines(lecture, "relu")[0]))
     assert r"\begin{cases} 1, & z > 0" in relu
     soft = "".join(_rhs(activation_lines(lecture, "softmax")[0]))
@@ -212,12 +216,13 @@ def test_further_forward_pass_compares_the_errors(slide_example):
 
 
 def test_lines_fit_the_slide_width(slide_example):
-    from symprop.render.worked import WIDTH, note_width, visible
+    from symprop.render.breaking import note_width
+    from symprop.render.width import FRAME_WIDTH, width
 
     for nl in slide_example.forward + slide_example.backward:
         for line in nl.lines():
-            width = visible(nl.lhs) + visible(line.rhs)
-            assert width + (note_width(line.note) if line.note else 0) <= WIDTH + 1
+            used = width(nl.lhs) + width(line.rhs)
+            assert used + (note_width(line.note) if line.note else 0) <= FRAME_WIDTH + 1
 
 
 def test_precise_values_equal_the_exact_worked_example(lecture):

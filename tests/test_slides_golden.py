@@ -27,6 +27,7 @@ DECKS = {
     "activations": ("examples/activations.toml", None),
     "perceptron": ("examples/perceptron.toml", "and"),
     "xor": ("examples/xor.toml", "xor"),
+    "softmax_332": ("tests/decks/n332.toml", None),     # its pages: reports/decks/softmax_332/
 }
 UPDATE = os.environ.get("SYMPROP_UPDATE_GOLDEN") == "1"
 

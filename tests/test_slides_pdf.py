@@ -119,17 +119,26 @@ def test_slides_cli_writes_tex_pdf_and_previews(tmp_path, capsys):
 
 
 @needs_pdflatex
-def test_pdflatex_errors_in_plain_words(tmp_path, capsys):
+def test_pdflatex_errors_in_plain_words(tmp_path):
+    doc = ("\\documentclass{article}\n\\begin{document}\n"
+           "$\\nosuchmacro$\n\\end{document}\n")
+    with pytest.raises(LatexError) as err:
+        compile_pdf(doc, tmp_path / "bad.pdf")
+    message = str(err.value)
+    assert message.startswith("pdflatex failed: Undefined control sequence \\nosuchmacro")
+    assert "bad.tex line 3" in message and "\n" not in message
+    assert not (tmp_path / "bad.pdf").exists()
+
+
+def test_unknown_macros_in_notation_are_refused_before_latex(tmp_path, capsys):
     spec = tmp_path / "bad.toml"
     spec.write_text((EXAMPLES / "two_layer_two_neuron.toml").read_text()
                     .replace("[notation]", "[notation]\ny = '\\nosuchmacro'"))
     code = main(["slides", str(spec), "-o", str(tmp_path / "bad.tex"), "--pdf"])
     err = capsys.readouterr().err
-    assert code == 1
-    assert "pdflatex failed: Undefined control sequence \\nosuchmacro" in err
-    assert "bad.tex line" in err
+    assert code == 2 and "notation.y" in err and "\\nosuchmacro" in err
     assert len(err.strip().splitlines()) == 1
-    assert (tmp_path / "bad.tex").exists() and not (tmp_path / "bad.pdf").exists()
+    assert not (tmp_path / "bad.tex").exists()
 
 
 def test_without_pdflatex_the_tex_is_still_written(tmp_path, capsys, monkeypatch):
@@ -154,3 +163,41 @@ def test_png_previews_without_pdftoppm(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     assert png_previews(tmp_path / "x.pdf", tmp_path / "png") == []
     assert os.environ["PATH"] == str(tmp_path)
+
+
+@needs_pdflatex
+def test_handout_puts_four_frames_a_page_and_blanks_the_worked_numbers(tmp_path, capsys):
+    out = tmp_path / "handout.tex"
+    assert main(["slides", str(EXAMPLES / "lecture_221_slides.toml"), "-o", str(out), "--pdf",
+                 "--handout"]) == 0
+    tex = out.read_text()
+    assert "--handout" in tex.splitlines()[1] and r"\pgfpagesuselayout{4 on 1}" in tex
+    frames = tex.count(r"\begin{frame}")
+    info = subprocess.run(["pdfinfo", str(out.with_suffix(".pdf"))], capture_output=True,
+                          text=True).stdout if shutil.which("pdfinfo") else ""
+    if info:
+        assert int(re.search(r"Pages:\s+(\d+)", info)[1]) == -(-frames // 4)
+    text = pdf_text(out.with_suffix(".pdf"))
+    assert "0.35" in text and "0.9" in text                      # the given numbers stay
+    for worked in ("0.80133", "0.6637", "0.272392", "0.0166", "the error decreased"):
+        assert worked not in text, worked
+    assert "did the step lower the error" in text
+
+
+@needs_pdflatex
+def test_animate_reveals_the_chain_rule_one_step_at_a_time(tmp_path):
+    net = symprop.load(EXAMPLES / "lecture_221_slides.toml")
+    tex = render_deck(net, animate=True)
+    chain = re.search(r"\\begin\{frame\}\{Output layer: the chain rule\}(.*?)\\end\{frame\}",
+                      tex, re.S)[1]
+    steps = chain.count(r"\\")  + 1
+    assert all(rf"\uncover<{i}->" in chain for i in range(1, steps + 1))
+    assert r"\uncover" not in tex.split("Worked example")[1]      # only the chain rule
+    assert render_deck(net) == render_deck(net, animate=False) and r"\uncover" not in \
+        render_deck(net)
+    result = compile_pdf(tex, tmp_path / "animated.pdf")
+    assert result.overfull == []
+    if shutil.which("pdfinfo"):
+        info = subprocess.run(["pdfinfo", str(result.pdf)], capture_output=True,
+                              text=True).stdout
+        assert int(re.search(r"Pages:\s+(\d+)", info)[1]) > tex.count(r"\begin{frame}")

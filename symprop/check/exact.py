@@ -7,7 +7,7 @@ for a softmax network; ``tests/test_check.py`` proves the two agree to 40 digits
 
 from __future__ import annotations
 
-from ..derive.backprop import Derivation, derive
+from ..derive.backprop import Derivation, derivation_of
 from ..derive.example import worked_example
 from ..errors import SpecError
 from .replay import Plan
@@ -36,15 +36,6 @@ def exact_side(network) -> tuple[Derivation, Plan]:
     if plan.network is not network:   # same numbers, other labels/claims: rebind the names
         plan = _rebind(plan, network)
     return derivation, plan
-
-
-def derivation_of(network) -> Derivation:
-    """The derivation; a network that cannot be derived is bad input (exit 2)."""
-    try:
-        return derive(network)
-    except ValueError as exc:
-        raise SpecError(str(exc), file=network.source, key="network.layers",
-                        expected="differentiable layers for a backpropagation check") from None
 
 
 def _rebind(plan: Plan, network) -> Plan:

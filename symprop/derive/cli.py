@@ -178,18 +178,9 @@ def _example_text(network: Any, derivation: Any, exact: bool) -> str:
 
 
 def _latex(network: Any, derivation: Any) -> str:
-    from ..render.latex import derivation_latex
-    from ..render.steps import lines_latex
-    from ..render.worked import SlideExample
+    from ..render.snippet import latex_snippet
 
-    parts = ["% symprop: paste into a document with \\usepackage{amsmath,amssymb,xcolor}",
-             "\\[", derivation_latex(derivation), "\\]"]
-    if has_example(network):
-        slide = SlideExample(network)
-        parts += ["% the worked example, rounded as on a slide", "\\[",
-                  lines_latex(slide.all_lines(), env="aligned"), "\\]",
-                  slide.comparison()]
-    return "\n".join(parts)
+    return latex_snippet(network, derivation, example=has_example(network))
 
 
 def _perceptron(network: Any, args: argparse.Namespace) -> int:
@@ -200,9 +191,9 @@ def _perceptron(network: Any, args: argparse.Namespace) -> int:
         print(json.dumps({"quantities": {}, "gradients": {}, "rule": {
             "w_i": "w_i + eta*(y - yhat)*x_i", "b": "b + eta*(y - yhat)"}}, indent=2))
     elif args.latex:
-        from ..render.steps import lines_latex, perceptron_lines
+        from ..render.snippet import perceptron_snippet
 
-        print(lines_latex(perceptron_lines(network), env="align*"))
+        print(perceptron_snippet(network))
     else:
         print(rule)
     return 0

@@ -22,14 +22,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="threshold networks: a truth table to train on (and, or, xor, "
                         "nand)")
     parser.add_argument("--title", default=None, help="the deck's title")
+    parser.add_argument("--handout", action="store_true",
+                        help="four frames a page, the worked example's numbers blanked as "
+                        "exercises")
+    parser.add_argument("--animate", action="store_true",
+                        help="reveal the chain rule one step at a time (beamer overlays)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from .pdf import box_warnings
     from .slides import LatexError, compile_pdf, pdflatex, png_previews, render_deck
 
     network = load(args.spec)
     out = Path(args.output or Path(args.spec).with_suffix(".tex").name)
-    tex = render_deck(network, output=str(out), data=args.data, title=args.title)
+    tex = render_deck(network, output=str(out), data=args.data, title=args.title,
+                      handout=args.handout, animate=args.animate)
     write_atomic(out, tex)
     print(f"wrote {out}")
     if not args.pdf:
@@ -47,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"symprop: {exc}", file=sys.stderr)
         return 1
     print(f"wrote {pdf}")
-    for warning in compiled.overfull:
-        print(f"symprop: warning: {warning} (a line runs past its frame)", file=sys.stderr)
+    for warning in box_warnings(compiled.log):
+        print(f"symprop: warning: {warning}", file=sys.stderr)
     if args.png:
         pngs = png_previews(pdf, args.png)
         if pngs:

@@ -8,7 +8,6 @@ form with shapes. Slides, the ``--latex`` snippet and ``_repr_latex_`` all print
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
@@ -18,34 +17,8 @@ from ..derive.backprop import Derivation
 from ..derive.chain import Chain
 from ..derive.derivatives import Y, Z, output_derivative
 from ..derive.rules import ACTIVATIONS, LOSSES
-from .latex import LecturePrinter, chain_latex, notation, paren, partial, times_chain
-
-
-@dataclass(frozen=True)
-class Line:
-    """``lhs rhs`` aligned at the start of ``rhs`` (which begins with its relation)."""
-
-    lhs: str
-    rhs: str
-    note: str = ""
-
-
-def note_math(note: str) -> str:
-    """A note (text with $math$) as math, grey: works in LaTeX and in Jupyter's MathJax."""
-    pieces = note.split("$")
-    tex = "".join(rf"\text{{{p}}}" if i % 2 == 0 and p else p if i % 2 else ""
-                  for i, p in enumerate(pieces))
-    return rf"\quad {{\color{{gray}} {tex}}}"
-
-
-def lines_latex(lines: list[Line], env: str = "align*") -> str:
-    """Lines as one alignment; a note follows its line in grey."""
-    rows = []
-    for line in lines:
-        note = note_math(line.note) if line.note else ""
-        rows.append(f"{line.lhs} &{line.rhs}{note}")
-    body = " \\\\\n".join(rows)
-    return f"\\begin{{{env}}}\n{body}\n\\end{{{env}}}"
+from .lines import Line
+from .printer import LecturePrinter, chain_latex, notation, paren, partial, times_chain
 
 
 # -- names ----------------------------------------------------------------------------------
@@ -232,8 +205,8 @@ def activation_lines(network: Any, name: str) -> tuple[list[Line], str]:
         lines.append(Line(f"{g}'(z)", rf"= \begin{{cases}} 1, & z > 0 \\ {p._print(at0)}, & "
                                       r"\text{otherwise} \end{cases}"))
         lines.append(Line("", rf"= \mathbf{{1}}[{g}(z) > 0]"))
-        return lines, rf"At $z = 0$ symprop uses ${g}'(0) = {p._print(at0)}$ " \
-            r"(\texttt{network.relu\_derivative\_at\_zero})."
+        return lines, (rf"At $z = 0$ the derivative does not exist; these slides take "
+                       rf"${g}'(0) = {p._print(at0)}$.")
     lines.append(Line(f"{g}'(z)", "= " + p._print(in_net)))
     out = deriv.in_output
     remark = ""
@@ -246,8 +219,7 @@ def activation_lines(network: Any, name: str) -> tuple[list[Line], str]:
         in_g = out.subs(Y, gz)
         shown = paren(p._print(in_g)) if in_g.is_Add else p._print(in_g)
         remark = (rf"Written in the output, ${g}'$ reuses the forward pass: no extra "
-                  r"exponential in the backward pass. Proven by SymPy: "
-                  rf"${g}'(z) - {shown}$ simplifies to 0.")
+                  rf"exponential in the backward pass: ${g}'(z) - {shown}$ simplifies to 0.")
     return lines, remark
 
 
@@ -327,17 +299,49 @@ def vectorised_lines(derivation: Derivation) -> tuple[list[Line], list[Line]]:
     return fwd, bwd
 
 
-def first_layer_matrix(network: Any) -> str | None:
-    """The lecture's explicit product x · W_layer1 for a small first layer, else None."""
+#: a matrix with more rows or columns than this is shown by its first and last ones
+MATRIX_SHOWN = 3
+
+
+def shown_indices(n: int) -> list[int | None]:
+    """1..n, or the first two and the last with ``None`` (dots) between when n is large."""
+    return list(range(1, n + 1)) if n <= MATRIX_SHOWN else [1, 2, None, n]
+
+
+def _ends(shown: list[int | None]) -> list[int | None]:
+    """A shortened index list cut to its first and last entries: sums of products are wide."""
+    return [shown[0], None, shown[-1]] if None in shown else shown
+
+
+def first_layer_matrix(network: Any) -> str:
+    """The lecture's explicit product x · W_layer1; a large one by its first and last rows and
+    columns, with dots between and each factor's size beneath."""
     n_in, units = network.sizes[0], network.sizes[1]
-    if n_in > 3 or units > 3:
-        return None
     p = LecturePrinter(network)
-    xs = " & ".join(p._print(S.x[i]) for i in range(1, n_in + 1))
-    rows = [" & ".join(p._print(S.w(1)[k, i]) for k in range(1, units + 1))
-            for i in range(1, n_in + 1)]
-    prods = " & ".join(" + ".join(p._print(S.w(1)[k, i]) + p._print(S.x[i])
-                                  for i in range(1, n_in + 1)) for k in range(1, units + 1))
-    mat = r" \\ ".join(rows)
-    return (rf"\begin{{bmatrix}} {xs} \end{{bmatrix}} \begin{{bmatrix}} {mat} \end{{bmatrix}}"
-            rf" = \begin{{bmatrix}} {prods} \end{{bmatrix}}")
+    rows, cols = shown_indices(n_in), shown_indices(units)
+    dots = {"row": r"\vdots", "col": r"\cdots", "both": r"\ddots"}
+
+    def entry(i: int | None, k: int | None) -> str:
+        if i is None or k is None:
+            return dots["both" if i is None and k is None else "row" if i is None else "col"]
+        return p._print(S.w(1)[k, i])
+
+    xs = " & ".join(p._print(S.x[i]) if i else r"\cdots" for i in rows)
+    mat = r" \\ ".join(" & ".join(entry(i, k) for k in cols) for i in rows)
+
+    def net(k: int | None) -> str:
+        if k is None:
+            return r"\cdots"
+        terms = [p._print(S.w(1)[k, i]) + p._print(S.x[i]) if i else r"\cdots"
+                 for i in _ends(rows)]
+        return " + ".join(terms)
+
+    prods = " & ".join(net(k) for k in _ends(cols))
+    sized = n_in > MATRIX_SHOWN or units > MATRIX_SHOWN
+
+    def under(tex: str, shape: tuple[int, int]) -> str:
+        return rf"\underbrace{{{tex}}}_{{({shape[0]},{shape[1]})}}" if sized else tex
+
+    return (under(rf"\begin{{bmatrix}} {xs} \end{{bmatrix}}", (1, n_in)) + " "
+            + under(rf"\begin{{bmatrix}} {mat} \end{{bmatrix}}", (n_in, units))
+            + " = " + under(rf"\begin{{bmatrix}} {prods} \end{{bmatrix}}", (1, units)))

@@ -10,7 +10,7 @@ the slide's wherever the two disagree at the quantity's precision (see
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sympy as sp
@@ -20,14 +20,19 @@ from ..derive import symbols as S
 from ..derive.backprop import Derivation, derive
 from ..derive.chain import Chain, Terms
 from ..derive.example import WorkedExample, initial_weights
+from ..derive.forward import forward_pass, loss_value
 from ..derive.rules import ACTIVATIONS, LOSSES
-from .latex import LecturePrinter, chain_latex, escape, label_latex, times_chain
+from .breaking import break_line, note_width
+from .lines import Line
 from .numbers import Precision, PrecisionTable, Shown, show, to_decimal, truncated
-from .steps import Line
+from .printer import LecturePrinter, chain_latex, escape, label_latex, times_chain
+from .width import FRAME_WIDTH, width
 
-#: a line longer than this (in rough character widths) is split over several lines
-WIDTH = 61
 _GIVEN_DIGITS = 12
+#: a softmax denominator with more terms is written with dots (a fraction cannot break)
+SOFTMAX_TERMS = 8
+#: a [labels] name wider than this (pt) is not written beside the weight's own name
+LABEL_WIDTH = 60.0
 
 
 @dataclass(frozen=True)
@@ -41,8 +46,8 @@ class NumLine:
     shown: Shown
     exact: str = ""              # the exact value, when the slide's rounding disagrees
 
-    def lines(self, width: float = WIDTH) -> list[Line]:
-        """The equation over as few lines as fit ``width``; the value ends the last line."""
+    def lines(self, room: float = FRAME_WIDTH) -> list[Line]:
+        """The equation over as few lines as fit ``room`` pt; the value ends the last line."""
         note = f"exact ${self.exact}$" if self.exact else ""
         pieces = ([f"= {self.formula}"] if self.formula else []) + [f"= {n}" for n in
                                                                      self.numbers]
@@ -51,45 +56,23 @@ class NumLine:
             pieces[-1] += f" {value}"
         else:
             pieces = [value]
-        indent = visible(self.lhs)
-        pieces = [part for piece in pieces for part in split_sum(piece, width - indent)]
+        indent = width(self.lhs)
         rows: list[str] = []
+        broken = False
         for piece in pieces:
-            if rows and indent + visible(rows[-1] + " " + piece) <= width:
-                rows[-1] += " " + piece
+            parts = break_line(piece, room - indent)
+            if len(parts) == 1 and rows and not broken and \
+                    indent + width(rows[-1] + " " + piece) <= room:
+                rows[-1] += " " + piece       # a short step joins the step before it
             else:
-                rows.append(piece)
+                rows += parts                 # else it starts its own row
+            broken = len(parts) > 1
         out = [Line(self.lhs if i == 0 else "", r) for i, r in enumerate(rows)]
-        if note and indent + visible(rows[-1]) + note_width(note) > width:
+        if note and indent + width(rows[-1]) + note_width(note) > room:
             out.append(Line("", "", note))
         elif note:
             out[-1] = Line(out[-1].lhs, out[-1].rhs, note)
         return out
-
-
-def split_sum(piece: str, room: float) -> list[str]:
-    """A right-hand side too wide for ``room`` broken before a top-level ``+``."""
-    if visible(piece) <= room:
-        return [piece]
-    terms, depth, start = [], 0, 0
-    for i, c in enumerate(piece):
-        depth += c in "({[" and 1 or c in ")}]" and -1 or 0
-        if depth == 0 and piece.startswith(" + ", i):
-            terms.append(piece[start:i])
-            start = i + 1
-    terms.append(piece[start:])
-    rows = [terms[0]]
-    for term in terms[1:]:
-        if visible(rows[-1] + " " + term) <= room:
-            rows[-1] += " " + term
-        else:
-            rows.append(r"\quad " + term)
-    return rows
-
-
-def note_width(note: str) -> float:
-    """Notes are set in \\footnotesize text: about three quarters of a math glyph each."""
-    return 2 + 0.7 * len(note.replace("\\ldots", "...").replace("$", ""))
 
 
 def visible(tex: str) -> float:
@@ -104,12 +87,13 @@ def visible(tex: str) -> float:
     return sum(0.55 if c == "." else 1.0 for c in t)
 
 
-def plus(tex: str) -> str:
-    """``w_{1,1}^{(2)}`` → ``w_{1,1}^{(2)+}``; ``y_{1}`` → ``y_{1}^{+}`` (after the update)."""
-    sup, sub = tex.rfind("^{"), tex.rfind("_{")
-    if sup > sub and tex.endswith("}"):
-        return tex[:-1] + "+}"
-    return tex + "^{+}"
+#: what a handout shows where a worked number goes: a line to write it on
+BLANK = r"\underline{\hspace{3.5em}}"
+
+
+def blank(line: NumLine) -> NumLine:
+    """``line`` as an exercise: the formula stays, the numbers and the value are blanked."""
+    return replace(line, numbers=(), exact="", shown=Shown(BLANK, line.shown.value, False))
 
 
 def _symbol(addr: Address) -> sp.Expr:
@@ -148,29 +132,20 @@ def precise_values(network: Any, derivation: Derivation, digits: int = 50
         values[Address("d", None, (k,))] = v
     weights = {sym: f(v) for sym, v in initial_weights(network).items()}
     for sym, v in weights.items():
-        values[_address(sym)] = v
+        values[S.address_of(sym)] = v
     known: dict[sp.Expr, sp.Expr] = {S.x[i]: v for i, v in enumerate(x, start=1)}
     known.update({S.d[k]: v for k, v in enumerate(d, start=1)})
 
     def forward(w: dict, after: bool) -> sp.Expr:
-        outs = x
-        for l, layer in enumerate(network.layers, start=1):
-            row = ACTIVATIONS[layer.activation]
-            nets = [f(sp.Add(*(w[S.w(l)[k, j]] * o for j, o in enumerate(outs, start=1)))
-                      + (w[S.b(l)[k]] if layer.bias else 0))
-                    for k in range(1, layer.units + 1)]
-            if row.layerwise:
-                total = sp.Add(*(sp.exp(z) for z in nets))
-                outs = [f(sp.exp(z) / total) for z in nets]
-            else:
-                outs = [f(row(z)) for z in nets]
-            for kind, base, layer_values in (("net", S.net(l), nets), ("out", S.out(l), outs)):
+        fp = forward_pass(network, w.__getitem__, x, each=f)
+        for l in range(1, network.depth + 1):
+            for kind, base, layer_values in (("net", S.net(l), fp.nets[l]),
+                                             ("out", S.out(l), fp.outs[l])):
                 for k, v in enumerate(layer_values, start=1):
                     values[Address(kind, l, (k,), after)] = v
                     if not after:
                         known[base[k]] = v
-        term = LOSSES[network.loss].term
-        error = f(sp.Add(*(term(y, t, len(d)) for y, t in zip(outs, d, strict=True))))
+        error = f(loss_value(network, fp.y, d))
         values[Address("E", after=after)] = error
         return error
 
@@ -195,14 +170,9 @@ def precise_values(network: Any, derivation: Derivation, digits: int = 50
                 values[Address("dE/db", l, (k,))] = delta
                 updated[S.b(l)[k]] = f(weights[S.b(l)[k]] - eta * delta)
     for sym, v in updated.items():
-        values[_address(sym).updated()] = v
+        values[S.address_of(sym).updated()] = v
     forward(updated, after=True)
     return values
-
-
-def _address(sym: sp.Indexed) -> Address:
-    name = str(sym.base)
-    return Address(name[0], int(name[1:]), tuple(int(i) for i in sym.indices))
 
 
 class SlideExample:
@@ -236,7 +206,7 @@ class SlideExample:
             self.before[S.d[k]] = self.after[S.d[k]] = given(v, self.table(Address("d", None,
                                                                                    (k,))))
         for sym, v in initial_weights(network).items():     # as written in the spec
-            self.before[sym] = given(v, self.table(_address(sym)))
+            self.before[sym] = given(v, self.table(S.address_of(sym)))
         self.given_lines = self._given()
         self.forward = self._forward(self.before, after=False)
         self.error = self._error(self.before, after=False)
@@ -246,9 +216,9 @@ class SlideExample:
         self.error_after = self._error(self.after, after=True)
 
     # -- helpers ---------------------------------------------------------------------------
-    def printer(self, values: dict | None = None) -> LecturePrinter:
+    def printer(self, values: dict | None = None, after: bool = False) -> LecturePrinter:
         if values is None:
-            return LecturePrinter(self.network)
+            return LecturePrinter(self.network, after=after)
         return LecturePrinter(self.network, values={s: v.text for s, v in values.items()})
 
     def _line(self, addr: Address, lhs: str, formula: str, numbers: tuple[str, ...],
@@ -266,18 +236,24 @@ class SlideExample:
         return sp.sympify(expr).doit().xreplace({s: v.value for s, v in values.items()})
 
     def _name(self, addr: Address) -> str:
-        p = self.printer()
-        tex = p._print(S.E) if addr.kind == "E" else p._print(_symbol(addr))
-        return plus(tex) if addr.after else tex
+        p = self.printer(after=addr.after)
+        return p._print(S.E) if addr.kind == "E" else p._print(_symbol(addr))
+
+    def input_name(self, i: int) -> str:
+        """Input ``i``'s display name as LaTeX text; "" when it only repeats x_i (x1, X_1)."""
+        if not isinstance(self.network.inputs, tuple):
+            return ""
+        name = self.network.inputs[i - 1]
+        if re.sub(r"[\s_{}]", "", name).lower() == f"{self.network.notation['x']}{i}".lower():
+            return ""
+        return escape(name, breakable=True)
 
     # -- the step --------------------------------------------------------------------------
     def _given(self) -> list[Line]:
         p = self.printer()
-        names = self.network.input_names
         lines = []
         xs = ", ".join(f"{p._print(S.x[i])} = {self.before[S.x[i]].text}"
-                       + (rf"\ (\text{{{names[i - 1]}}})" if isinstance(self.network.inputs,
-                                                                          tuple) else "")
+                       + (rf"\ (\text{{{self.input_name(i)}}})" if self.input_name(i) else "")
                        for i in range(1, self.network.n_inputs + 1))
         lines.append(Line("", xs))
         ds = ", ".join(f"{p._print(S.d[k])} = {self.before[S.d[k]].text}"
@@ -286,7 +262,7 @@ class SlideExample:
         return lines
 
     def _forward(self, values: dict, after: bool) -> list[NumLine]:
-        p = self.printer()
+        p = self.printer(after=after)
         lines: list[NumLine] = []
         for l, layer in enumerate(self.network.layers, start=1):
             row = ACTIVATIONS[layer.activation]
@@ -312,11 +288,12 @@ class SlideExample:
                 addr = Address("out", l, (k,), after)
                 net_tex = self._name(Address("net", l, (k,), after))
                 if row.layerwise:
-                    total = sp.Add(*(sp.exp(n.value) for n in nets))
-                    value = sp.exp(nets[k - 1].value) / total
-                    den = " + ".join(f"e^{{{n.text}}}" for n in nets)
+                    value = row.layer([n.value for n in nets])[k - 1]
+                    powers = [f"e^{{{n.text}}}" for n in nets]
+                    if len(powers) > SOFTMAX_TERMS:        # too wide for one fraction
+                        powers = powers[:2] + [r"\cdots"] + powers[-1:]
+                    den = " + ".join(powers)
                     other = p.quantity("net", l, ("k'",))
-                    other = plus(other) if after else other
                     formula = rf"\frac{{e^{{{net_tex}}}}}{{\sum_{{k'}} e^{{{other}}}}}"
                     numbers = (rf"\frac{{e^{{{nets[k - 1].text}}}}}{{{den}}}",)
                 elif layer.activation == "linear":
@@ -335,9 +312,13 @@ class SlideExample:
         n = self.network.sizes[-1]
         term = LOSSES[self.network.loss].term
         expr = sp.Add(*(term(S.out(L)[k], S.d[k], n) for k in range(1, n + 1)))
+        # targets of 0 and 1 written in: the terms they zero are left out, a factor 1 too
+        known = {S.d[k]: values[S.d[k]].value for k in range(1, n + 1)
+                 if values[S.d[k]].value in (0, 1)}
         addr = Address("E", after=after)
-        nl, shown = self._line(addr, self._name(addr), self.printer()._print(expr),
-                               (self.printer(values)._print(expr),), self._value(expr, values))
+        nl, shown = self._line(addr, self._name(addr), self.printer(after=after)._print(expr),
+                               (self.printer(values)._print(expr.xreplace(known)),),
+                               self._value(expr, values))
         values[S.E] = shown
         return nl
 
@@ -372,7 +353,7 @@ class SlideExample:
                     w, wv = p._print(weight), self.before[weight].text
                     formula = f"{w} - {eta} " + times_chain(full, p)
                     numbers = [f"{wv} - {eta_num}" + times_chain(full, pv)]
-                    if visible(numbers[0]) > WIDTH or full.parts == short.parts:
+                    if width(numbers[0]) > FRAME_WIDTH or full.parts == short.parts:
                         formula = f"{w} - {eta} " + times_chain(short, p)
                         numbers = []
                     numbers.append(f"{wv} - {eta_num}" + times_chain(short, pv))
@@ -380,8 +361,9 @@ class SlideExample:
                                                                             self.before)
                     after = addr.updated()
                     lhs = self._name(after)
-                    if Address(addr.kind, l, addr.index) in self.labels:
-                        lhs = f"{label_latex(self.labels[addr])}^{{+}} = {lhs}"
+                    label = label_latex(self.labels[addr]) if addr in self.labels else ""
+                    if label and width(label) <= LABEL_WIDTH:    # a long one: the name alone
+                        lhs = f"{label}^{{+}} = {lhs}"
                     nl, shown = self._line(after, lhs, formula, tuple(numbers), value)
                     self.after[weight] = shown
                     rows.append(nl)
@@ -392,9 +374,8 @@ class SlideExample:
     def given_text(self) -> str:
         """The given numbers as one line of text: ``$x_1 = 0.35$ (A), …, $\\eta = 1$``."""
         p = self.printer()
-        named = isinstance(self.network.inputs, tuple)
         parts = [f"${p._print(S.x[i])} = {self.before[S.x[i]].text}$"
-                 + (f" ({escape(self.network.inputs[i - 1])})" if named else "")
+                 + (f" ({self.input_name(i)})" if self.input_name(i) else "")
                  for i in range(1, self.network.n_inputs + 1)]
         parts += [f"${p._print(S.d[k])} = {self.before[S.d[k]].text}$"
                   for k in range(1, self.network.sizes[-1] + 1)]
@@ -418,10 +399,18 @@ class SlideExample:
         return (rf"${E} = {self.error.shown.text} \;\to\; {E}^{{+}} = "
                 rf"{self.error_after.shown.text}$: {verdict}{by}.")
 
-    def all_lines(self) -> list[Line]:
+    def groups(self) -> list[tuple[str, list[NumLine]]]:
+        """The step's quantities in reading order, each group with its heading."""
+        L = self.network.depth
+        return [("forward pass", self.forward + [self.error]),
+                ("backward pass", self.backward),
+                *((f"new weights, {'output layer' if l == L else f'hidden layer {l}'}",
+                   self.updates[l]) for l in range(L, 0, -1)),
+                ("a further forward pass", self.forward_after + [self.error_after])]
+
+    def all_lines(self, room: float = FRAME_WIDTH) -> list[Line]:
         lines = list(self.given_lines)
-        for group in (self.forward, [self.error], self.backward,
-                      *self.updates.values(), self.forward_after, [self.error_after]):
+        for _, group in self.groups():
             for nl in group:
-                lines += nl.lines(width=90)
+                lines += nl.lines(room)
         return lines
