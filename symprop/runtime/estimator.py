@@ -87,11 +87,11 @@ def _network_of(network: Any):
     return load(network) if isinstance(network, str | Path) else network
 
 
-class MLP(BaseEstimator):
+class _BaseMLP(BaseEstimator):
     """A multilayer perceptron trained by scikit-learn's SGD in the generated numba kernels.
 
-    The task comes from ``y`` here (classes when ``y`` holds strings, booleans, integers or at
-    most 20 distinct whole numbers); `MLPClassifier` and `MLPRegressor` fix it.
+    Without a fixed task (`MLP`) it comes from ``y``: classes when ``y`` holds strings,
+    booleans, integers or at most 20 distinct whole numbers.
     """
 
     _task = "auto"
@@ -140,6 +140,20 @@ class MLP(BaseEstimator):
         self.epochs = epochs            # deprecated names (sklearn_params.DEPRECATED)
         self.seed = seed
         self.progress = progress
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the compiled kernels are a module: pickle the network and compile (from the cache)
+        # again when unpickled
+        state = super().__getstate__()
+        state.pop("kernels_", None)
+        return state
+
+    def __getattr__(self, name: str) -> Any:
+        # an unpickled fit compiles its kernels (from the cache) when first used
+        if name == "kernels_" and "network_" in self.__dict__:
+            self.kernels_ = T.compile_for(self.network_, self._dtype().name)
+            return self.kernels_
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -242,11 +256,11 @@ class MLP(BaseEstimator):
         return Y
 
     # -- fitting ----------------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any) -> MLP:
+    def fit(self, X: Any, y: Any) -> _BaseMLP:
         """Train on (X, y) (continuing the last fit when ``warm_start``); returns ``self``."""
         return self._fit(X, y, incremental=False)
 
-    def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> MLP:
+    def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> _BaseMLP:
         config = resolve(self)
         first = not hasattr(self, "params_") or (not self.warm_start and not incremental)
         X, y = validate_data(self, X, y, reset=first, multi_output=True, dtype=np.float64,
@@ -320,7 +334,7 @@ class MLP(BaseEstimator):
         return 1.0
 
     def _train(self, config: SGDConfig, X: np.ndarray, Y: np.ndarray, incremental: bool
-               ) -> MLP:
+               ) -> _BaseMLP:
         if config.early_stopping and incremental:
             raise SpecError("partial_fit does not support early_stopping=True",
                             key="early_stopping", expected="False with partial_fit")
@@ -444,7 +458,7 @@ class MLP(BaseEstimator):
         if self.loss_curve_[-1] < self.best_loss_:
             self.best_loss_ = self.loss_curve_[-1]
 
-    def _fit_perceptron(self, config: SGDConfig, X: np.ndarray, Y: np.ndarray) -> MLP:
+    def _fit_perceptron(self, config: SGDConfig, X: np.ndarray, Y: np.ndarray) -> _BaseMLP:
         """Threshold units learn by the perceptron rule, in one go (no SGD settings apply)."""
         settings = T.Settings(epochs=0, learning_rate=config.learning_rate_init,
                               max_epochs=config.max_iter, dtype=self._dtype().name)
@@ -489,21 +503,6 @@ class MLP(BaseEstimator):
         with np.errstate(all="ignore"):
             return np.asarray(self.kernels_.forward(self.params_, X), dtype=np.float64)
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
-        check_is_fitted(self, "params_")
-        if self.task_ != "classification":
-            raise SpecError("predict_proba needs a classifier", key="predict_proba",
-                            expected="an estimator fitted with classes")
-        out = self._outputs(X)
-        if out.shape[1] > 1:
-            return out
-        p = out[:, 0]
-        if self._midpoint() == 0.0:                   # −1/+1 coding
-            p = (p + 1.0) / 2.0
-        p = np.clip(p, 0.0, 1.0)
-        return np.column_stack([1 - p, p])
-
     def predict(self, X: Any) -> np.ndarray:
         """Class labels (classification) or predicted values (regression)."""
         out = self._outputs(X)
@@ -538,10 +537,31 @@ class MLP(BaseEstimator):
         return save_model(self, folder)
 
 
-class MLPClassifier(ClassifierMixin, MLP):
+class MLP(_BaseMLP):
+    """`_BaseMLP` whose task (classes or values) comes from ``y``."""
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
+        check_is_fitted(self, "params_")
+        if self.task_ != "classification":
+            raise SpecError("predict_proba needs a classifier", key="predict_proba",
+                            expected="an estimator fitted with classes")
+        out = self._outputs(X)
+        if out.shape[1] > 1:
+            return out
+        p = out[:, 0]
+        if self._midpoint() == 0.0:                   # −1/+1 coding
+            p = (p + 1.0) / 2.0
+        p = np.clip(p, 0.0, 1.0)
+        return np.column_stack([1 - p, p])
+
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
     """scikit-learn's ``MLPClassifier`` (solver ``"sgd"``) on the generated kernels."""
 
     _task = "classification"
+    predict_proba = MLP.predict_proba
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
         """One epoch on (X, y); the first call needs ``classes`` (all the labels)."""
@@ -566,7 +586,7 @@ class MLPClassifier(ClassifierMixin, MLP):
         return tags
 
 
-class MLPRegressor(RegressorMixin, MLP):
+class MLPRegressor(RegressorMixin, _BaseMLP):
     """scikit-learn's ``MLPRegressor`` (solver ``"sgd"``) on the generated kernels."""
 
     _task = "regression"
