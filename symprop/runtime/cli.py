@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ..errors import SpecError
 from . import checkpoint as ckpt
-from .datasets import DATASETS, SKLEARN_DATASETS, Dataset, standardize, with_classes
-from .train import Settings, fit, get_data
+from .datasets import DATASETS, SKLEARN_DATASETS, Dataset, load_dataset, standardize, with_classes
+from .train import Settings, fit, get_data, label_coding
 
 # flags that, when not given, a resumed run takes from the checkpoint (so it continues exactly)
 _RESUMABLE = {"epochs": "epochs", "batch_size": "batch_size", "lr": "learning_rate",
@@ -136,7 +136,10 @@ def run(args: argparse.Namespace) -> int:
         train = _scaled(train, scaler)
     test = None
     if args.test_data is not None:
-        test = get_data(args.test_data, network, **loading)
+        # coded with the training data's classes first (it may hold fewer), then checked
+        test = load_dataset(args.test_data, n=loading["n"], noise=loading["noise"],
+                            seed=loading["seed"],
+                            labels=loading["labels"] or label_coding(network))
         test = with_classes(test, train.class_names, like=train) if train.class_names \
             else test
         test = _scaled(test, scaler) if scaler is not None else test

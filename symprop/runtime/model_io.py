@@ -225,7 +225,8 @@ def estimator_from_run(run, feature_names: tuple[str, ...] | None = None):
 
     s = run.settings
     cls = MLPClassifier if run.task == "classification" else MLPRegressor
-    est = cls(network=run.network, max_iter=max(s.epochs, 1), batch_size=s.batch_size or len(run.train),
+    est = cls(network=run.network, max_iter=max(s.epochs, 1),
+              batch_size=s.batch_size or len(run.train),
               learning_rate_init=s.learning_rate, momentum=s.momentum,
               nesterovs_momentum=False, alpha=0.0, shuffle=s.shuffle, random_state=s.seed,
               dtype=s.dtype)
