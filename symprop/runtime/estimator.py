@@ -348,8 +348,10 @@ class _BaseMLP(BaseEstimator):
         opt = self._optimizer
         params = {k: np.ascontiguousarray(v, dtype=dtype) for k, v in self.params_.items()}
         if self._initial_loss is None:
+            grads = {k: np.empty_like(v) for k, v in params.items()}
             with np.errstate(all="ignore"):
-                self._initial_loss = self.kernels_.loss(params, X_train, Y_train) * scale + \
+                self._initial_loss = scale * sgd.loss_and_gradients(
+                    self.kernels_, params, X_train, Y_train, grads) + \
                     sgd.penalty(params, config.alpha, batch)
         bar = None
         if config.verbose:

@@ -12,8 +12,8 @@ loss stalls, see `Optimizer.trigger_stopping`).
 Two ways to run an epoch, with the same meaning:
 - `kernel_epoch`: the fused ``train_epochs`` kernel (shuffling, every step, the loss), through
   :func:`symprop.runtime.train.run_epochs`; it has plain momentum and no L2 term.
-- `exact_epoch`: one `Kernels.gradients` call per minibatch and the step above in NumPy, for
-  ``alpha > 0`` or Nesterov's momentum.
+- `exact_epoch`: one call of the generated ``backward`` per minibatch (its loss and gradient)
+  and the step above in NumPy, for ``alpha > 0`` or Nesterov's momentum.
 """
 
 from __future__ import annotations
@@ -88,6 +88,19 @@ def penalty(params: dict[str, np.ndarray], alpha: float, n_batch: int) -> float:
     return 0.5 * alpha * total / n_batch
 
 
+def loss_and_gradients(kernels, params: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray,
+                       grads: dict[str, np.ndarray]) -> float:
+    """The mean loss over the rows and its gradient (into ``grads``), in one kernel call.
+
+    The generated ``backward(X, Y, *params, *grads)`` returns the loss it computed on the way:
+    ``Kernels.loss`` would be a second pass and a third function for numba to compile for
+    every network. ``X``, ``Y``, params and grads are C-contiguous in the kernels' dtype.
+    """
+    names = kernels.network.param_shapes()
+    return float(kernels.module.backward(X, Y, *(params[k] for k in names),
+                                         *(grads[k] for k in names)))
+
+
 def exact_epoch(kernels, params: dict[str, np.ndarray], opt: Optimizer, X: np.ndarray,
                 Y: np.ndarray, batch: int, order: np.ndarray | None, alpha: float,
                 loss_scale: float) -> float:
@@ -98,20 +111,23 @@ def exact_epoch(kernels, params: dict[str, np.ndarray], opt: Optimizer, X: np.nd
     """
     saved = ({k: v.copy() for k, v in params.items()},
              {k: v.copy() for k, v in opt.velocity.items()})
+    grads = {k: np.empty_like(v) for k, v in params.items()}
     n = X.shape[0]
     total = 0.0
     for start in range(0, n, batch):
-        rows = slice(start, min(start + batch, n)) if order is None else \
-            order[start:start + batch]
-        Xb, Yb = X[rows], Y[rows]
+        if order is None:
+            Xb, Yb = X[start:start + batch], Y[start:start + batch]
+        else:
+            rows = order[start:start + batch]
+            Xb, Yb = X[rows], Y[rows]
         nb = Xb.shape[0]
-        loss = kernels.loss(params, Xb, Yb) * loss_scale + penalty(params, alpha, nb)
+        loss = loss_and_gradients(kernels, params, Xb, Yb, grads) * loss_scale
+        loss += penalty(params, alpha, nb)
         if not math.isfinite(loss):
             for k in params:
                 params[k][...] = saved[0][k]
                 opt.velocity[k][...] = saved[1][k]
             raise Diverged(loss)
-        grads = kernels.gradients(params, Xb, Yb)
         if alpha:
             for k, g in grads.items():
                 if is_weight(k):
