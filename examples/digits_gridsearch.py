@@ -73,11 +73,13 @@ def main() -> None:
         lines += [f"## {title}", "", "| hidden | learning_rate_init | symprop CV accuracy | "
                   "scikit-learn CV accuracy |", "|---|---|---|---|"]
         ours, theirs = rows["symprop"][0].cv_results_, rows["scikit-learn"][0].cv_results_
+        def cv(results: dict, i: int) -> str:
+            return f"{results['mean_test_score'][i]:.3f} ± {results['std_test_score'][i]:.3f}"
+
         for i, params in enumerate(ours["params"]):
             lines.append(f"| {params['mlpclassifier__hidden_layer_sizes']} | "
                          f"{params['mlpclassifier__learning_rate_init']} | "
-                         f"{ours['mean_test_score'][i]:.3f} ± {ours['std_test_score'][i]:.3f} | "
-                         f"{theirs['mean_test_score'][i]:.3f} ± {theirs['std_test_score'][i]:.3f} |")
+                         f"{cv(ours, i)} | {cv(theirs, i)} |")
         lines += ["", "| | best parameters | test accuracy | search time |", "|---|---|---|---|"]
         for name, (grid, seconds) in rows.items():
             best = grid.best_params_
