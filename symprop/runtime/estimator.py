@@ -345,8 +345,10 @@ class _BaseMLP(BaseEstimator):
         n = X_train.shape[0]
         batch = config.batch_for(n)
         scale = self._loss_scale()
-        opt = self._optimizer
         params = {k: np.ascontiguousarray(v, dtype=dtype) for k, v in self.params_.items()}
+        if not incremental:     # as scikit-learn: each fit starts its optimizer afresh
+            self._optimizer = sgd.Optimizer.start(config, params)
+        opt = self._optimizer
         if self._initial_loss is None:
             grads = {k: np.empty_like(v) for k, v in params.items()}
             with np.errstate(all="ignore"):
