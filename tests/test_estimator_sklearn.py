@@ -122,13 +122,24 @@ def test_pipeline_gridsearch_clone_and_pickle():
     assert c.get_params() == fitted[-1].get_params() and not hasattr(c, "params_")
 
 
-def test_divergence_warns_and_is_not_converged():
+@pytest.mark.parametrize("steps", [{}, {"alpha": 0.0, "nesterovs_momentum": False}])
+def test_divergence_warns_and_is_not_converged(steps):
+    # the case: learning rate 1e4 (the old float spelling), in both ways of stepping
     with pytest.warns(DeprecationWarning, match="learning_rate_init"), \
             pytest.warns(ConvergenceWarning, match="diverged"):
         clf = MLPClassifier(hidden_layer_sizes=(6,), learning_rate=1e4, max_iter=20,
-                            random_state=0).fit(X_IRIS, Y_IRIS)
+                            random_state=0, **steps).fit(X_IRIS, Y_IRIS)
     assert clf.converged_ is False and clf.diverged_ is True
     assert all(np.isfinite(c).all() for c in clf.coefs_)
+
+
+def test_verbose_shows_a_progress_bar(capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MLPClassifier(hidden_layer_sizes=(6,), max_iter=3, verbose=True,
+                      random_state=0).fit(X_IRIS, Y_IRIS)
+    err = capsys.readouterr().err
+    assert "MLPClassifier" in err and "3/3" in err and "loss=" in err
 
 
 def test_max_iter_warns_and_tol_converges():
