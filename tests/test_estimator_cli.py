@@ -114,3 +114,36 @@ def test_bad_input_is_one_line_and_exit_2(argv, match, tmp_path, iris_files, cap
     assert main([a.format(**subs) for a in argv]) == 2
     err = capsys.readouterr().err
     assert match in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_regression_model_predicts_values(tmp_path, capsys):
+    from symprop.runtime.datasets import load_dataset
+    spec = "examples/train_linear.toml"
+    model = tmp_path / "reg"
+    assert main(["train", spec, "--data", "reg-plane", "--epochs", "20", "--lr", "0.01",
+                 "--json", "--save", str(model)]) == 0
+    capsys.readouterr()
+    data = load_dataset("reg-plane")
+    new = tmp_path / "new.csv"
+    with open(new, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["x2", "x1"])                    # found by name, in any order
+        w.writerows([[b, a] for a, b in data.X[:5]])
+    assert main(["predict", str(model), "--data", str(new)]) == 0
+    rows = list(csv.reader(capsys.readouterr().out.splitlines()))
+    est = symprop.load_model(model)
+    assert rows[0] == ["prediction"]
+    np.testing.assert_allclose([float(r[0]) for r in rows[1:]], est.predict(data.X[:5]),
+                               rtol=1e-9)
+
+
+def test_a_test_file_with_an_unknown_class_is_refused(tmp_path, iris_files, capsys):
+    odd = tmp_path / "odd.csv"
+    rows = list(csv.reader(open(iris_files["test"])))
+    rows[1][-1] = "rosa"
+    with open(odd, "w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    assert main(["train", str(iris_files["spec"]), "--data", str(iris_files["train"]),
+                 "--test-data", str(odd), "--epochs", "1", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "classes the training data does not have" in err and "rosa" in err

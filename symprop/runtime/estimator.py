@@ -411,11 +411,11 @@ class _BaseMLP(BaseEstimator):
             warnings.warn(f"training diverged: the loss went from {self._initial_loss:.4g} at "
                           f"the initial weights to {last:.4g} (learning_rate_init="
                           f"{config.learning_rate_init:g}); converged_ is False. Try a smaller "
-                          "learning_rate_init", ConvergenceWarning, stacklevel=3)
+                          "learning_rate_init", ConvergenceWarning, stacklevel=4)
         elif not stopped and not incremental and self.n_iter_ == config.max_iter:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({config.max_iter}) "
                           "reached and the optimization hasn't converged yet.",
-                          ConvergenceWarning, stacklevel=3)
+                          ConvergenceWarning, stacklevel=4)
         return self
 
     def _split(self, config: SGDConfig, X: np.ndarray, Y: np.ndarray):
@@ -476,7 +476,7 @@ class _BaseMLP(BaseEstimator):
         self.loss_ = run.loss
         self.converged_ = run.converged
         if run.stopped is not None:
-            warnings.warn(run.stopped, ConvergenceWarning, stacklevel=3)
+            warnings.warn(run.stopped, ConvergenceWarning, stacklevel=4)
         return self
 
     # -- using the fit ----------------------------------------------------------------------------

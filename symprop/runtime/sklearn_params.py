@@ -48,7 +48,7 @@ class SGDConfig:
             return min(200, n_samples)
         if self.batch_size > n_samples:
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
-                          "going to be clipped", UserWarning, stacklevel=4)
+                          "going to be clipped", UserWarning, stacklevel=5)
         return max(1, min(self.batch_size, n_samples))
 
     @property
@@ -90,14 +90,14 @@ def deprecated_values(est: Any) -> dict[str, Any]:
         value = getattr(est, old, None)
         if value is not None:
             warnings.warn(f"{type(est).__name__}({old}=...) is deprecated: use {new}= "
-                          "(scikit-learn's name)", DeprecationWarning, stacklevel=4)
+                          "(scikit-learn's name)", DeprecationWarning, stacklevel=5)
             out[new] = value
     rate = est.learning_rate
     if isinstance(rate, numbers.Real) and not isinstance(rate, bool):
         warnings.warn(f"{type(est).__name__}(learning_rate={rate!r}) as a number is "
                       "deprecated: use learning_rate_init= (learning_rate names the schedule, "
                       "'constant', 'invscaling' or 'adaptive', as in scikit-learn)",
-                      DeprecationWarning, stacklevel=4)
+                      DeprecationWarning, stacklevel=5)
         out["learning_rate_init"] = rate
         out["learning_rate"] = "constant"
     return out
