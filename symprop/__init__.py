@@ -23,4 +23,13 @@ _PIPELINE.update(derive=_stage("symprop.derive.backprop", "derive"),
 _display.set_loader(lambda: importlib.import_module("symprop.render.latex"))
 
 __version__ = "0.1.0"
-__all__ = ["Dense", "Example", "Network", "SpecError", "TrainingError", "load", "loads"]
+__all__ = ["Dense", "Example", "Network", "SpecError", "TrainingError", "load", "load_model",
+           "loads"]
+
+
+def load_model(folder):
+    """A model saved by ``est.save(DIR)`` or ``symprop train --save DIR`` (see
+    `symprop.runtime.model_io.load_model`)."""
+    from .runtime.model_io import load_model as load
+
+    return load(folder)

@@ -19,6 +19,8 @@ VERBS = {
     "check": ("symprop.check.cli", "check a student's hand calculation"),
     "codegen": ("symprop.codegen.cli", "write the generated numba kernel module"),
     "train": ("symprop.runtime.cli", "train a network with the generated kernels"),
+    "predict": ("symprop.runtime.predict_cli", "predict with a saved model (labels and "
+                "probabilities)"),
     "sweep": ("symprop.sweep.cli", "run a grid of trainings on Dask"),
 }
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ..errors import SpecError
 from . import checkpoint as ckpt
-from .datasets import DATASETS
-from .train import Settings, fit, get_data
+from .datasets import DATASETS, SKLEARN_DATASETS, Dataset, load_dataset, standardize, with_classes
+from .train import Settings, fit, get_data, label_coding
 
 # flags that, when not given, a resumed run takes from the checkpoint (so it continues exactly)
 _RESUMABLE = {"epochs": "epochs", "batch_size": "batch_size", "lr": "learning_rate",
@@ -54,6 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="epoch limit of the perceptron rule (default 1000)")
     parser.add_argument("--test-fraction", type=float, dest="test_fraction",
                         help="hold out this share of the rows for testing (default none)")
+    parser.add_argument("--test-data", dest="test_data", metavar="CSV",
+                        help="a fixed test set (a .csv file like --data, or a data set name)")
+    parser.add_argument("--save", metavar="DIR", help="save the trained model here (for "
+                        "symprop predict and symprop.load_model)")
     parser.add_argument("--n", type=int, help="points to generate (Playground 500, 1-D 200)")
     parser.add_argument("--noise", type=float, help="Playground noise (0 to 0.5)")
     parser.add_argument("--data-seed", type=int, dest="data_seed",
@@ -115,21 +119,53 @@ def run(args: argparse.Namespace) -> int:
                         expected="an integer >= 1", got=args.checkpoint_every)
     progress = sys.stderr.isatty() and not args.json if args.progress is None else args.progress
     name = data.pop("data")
+    loading = dict(n=data.get("n"), noise=data.get("noise") or 0.0,
+                   seed=data.get("data_seed") or 0, labels=data.get("labels"))
     # load the data once up front: a mismatch with the network is reported before anything runs
-    get_data(name, network, n=data.get("n"), noise=data.get("noise") or 0.0,
-             seed=data.get("data_seed") or 0, labels=data.get("labels"))
+    train = get_data(name, network, **loading)
+    fraction = data.get("test_fraction") or 0.0
+    if args.test_data is not None and fraction:
+        raise SpecError("give a fixed test set or a test fraction, not both",
+                        key="--test-data", expected="--test-data FILE or --test-fraction F")
+    scaler = None
+    if str(name).lower() in SKLEARN_DATASETS:
+        # standardised with the training rows' statistics, as in a pipeline
+        part = train.split(fraction, seed=loading["seed"])[0] if fraction else train
+        _, mean, std = standardize(part.X)
+        scaler = (mean, std)
+        train = _scaled(train, scaler)
+    test = None
+    if args.test_data is not None:
+        # coded with the training data's classes first (it may hold fewer), then checked
+        test = load_dataset(args.test_data, n=loading["n"], noise=loading["noise"],
+                            seed=loading["seed"],
+                            labels=loading["labels"] or label_coding(network))
+        test = with_classes(test, train.class_names, like=train) if train.class_names \
+            else test
+        test = _scaled(test, scaler) if scaler is not None else test
     if not args.json:
         print(summary(network))
-    result = fit(network, name, settings, test_fraction=data.get("test_fraction") or 0.0,
-                 n=data.get("n"), noise=data.get("noise") or 0.0,
-                 data_seed=data.get("data_seed") or 0, labels=data.get("labels"),
+    result = fit(network, train if scaler is not None else name, settings,
+                 test_fraction=fraction, n=data.get("n"), noise=loading["noise"],
+                 data_seed=loading["seed"], labels=data.get("labels"),
                  checkpoint=args.checkpoint, resume=args.resume,
-                 checkpoint_every=args.checkpoint_every, plot=args.plot, progress=progress)
+                 checkpoint_every=args.checkpoint_every, plot=args.plot, progress=progress,
+                 test_data=test)
+    if args.save:
+        from .model_io import estimator_from_run, save_model
+        save_model(estimator_from_run(result, train.feature_names), args.save, scaler)
+        result.files["model"] = Path(args.save)
     if args.json:
         print(json.dumps(result.summary()))
     else:
         _report(result, args)
     return 0 if result.ok else 1
+
+
+def _scaled(data: Dataset, scaler: tuple) -> Dataset:
+    mean, std = scaler
+    return Dataset(data.name, (data.X - mean) / std, data.Y, data.task, data.feature_names,
+                   data.target_names, data.classes, data.class_names)
 
 
 def _report(result, args: argparse.Namespace) -> None:

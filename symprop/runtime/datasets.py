@@ -40,6 +40,11 @@ DATASETS: dict[str, str] = {
     "reg-gauss": "Playground regression of six signed Gaussian bumps on [-6, 6]^2",
     "relu-sum": "1-D: the lecture's sum of six ReLUs on [-2, 2] (universal approximation)",
     "sine": "1-D: sin(x) on [-pi, pi]",
+    "digits": "scikit-learn's 8x8 digits: 1797 rows, 64 pixels, 10 classes (standardised)",
+    "iris": "scikit-learn's iris: 150 rows, 4 features, 3 classes (standardised)",
+    "breast_cancer": "scikit-learn's breast cancer: 569 rows, 30 features, 2 classes "
+                     "(standardised)",
+    "wine": "scikit-learn's wine: 178 rows, 13 features, 3 classes (standardised)",
     "<file>.csv": "CSV with a header row; last column (or target_columns) is the target",
 }
 
@@ -68,6 +73,7 @@ class Dataset:
     feature_names: tuple[str, ...]
     target_names: tuple[str, ...]
     classes: int | None = None
+    class_names: tuple[str, ...] | None = None      # the labels behind the class columns
 
     def __post_init__(self) -> None:
         X = np.ascontiguousarray(self.X, dtype=np.float64)
@@ -98,7 +104,7 @@ class Dataset:
     def subset(self, rows: np.ndarray) -> Dataset:
         """The dataset restricted to ``rows`` (an index array), in that order."""
         return Dataset(self.name, self.X[rows], self.Y[rows], self.task,
-                       self.feature_names, self.target_names, self.classes)
+                       self.feature_names, self.target_names, self.classes, self.class_names)
 
     def split(self, test_fraction: float = 0.5, seed: int = 0) -> tuple[Dataset, Dataset]:
         """Shuffle with ``default_rng(seed)`` and cut into (train, test).
@@ -197,6 +203,8 @@ def load_dataset(name: str | os.PathLike[str], *, n: int | None = None, noise: f
     elif key in TARGET_FUNCTIONS:
         count = _FUNCTION_N if n is None else int(n)
         data = _function_data(key, count, float(noise), seed)
+    elif key in SKLEARN_DATASETS:
+        data = sklearn_dataset(key)
     elif text.lower().endswith(".csv") or os.path.isfile(text):
         data = load_csv(text, target_columns=target_columns, task=task)
     else:
@@ -208,8 +216,37 @@ def load_dataset(name: str | os.PathLike[str], *, n: int | None = None, noise: f
 def _recode(data: Dataset, labels: str) -> Dataset:
     if labels == "pm1" and data.task == "classification":
         return Dataset(data.name, data.X, 2.0 * data.Y - 1.0, data.task, data.feature_names,
-                       data.target_names, data.classes)
+                       data.target_names, data.classes, data.class_names)
     return data
+
+
+def class_labels(data: Dataset) -> np.ndarray:
+    """Each row's class label (a name from ``class_names``, else the class's index)."""
+    Y = data.Y
+    index = (Y[:, 0] > (0.0 if Y.min() < 0 else 0.5)).astype(np.int64) if Y.shape[1] == 1 \
+        else Y.argmax(axis=1)
+    names = data.class_names or tuple(str(k) for k in range(max(Y.shape[1], 2)))
+    return np.asarray(names)[index]
+
+
+def with_classes(data: Dataset, names: Sequence[str], *, like: Dataset) -> Dataset:
+    """``data`` coded with the classes ``names`` of the training data ``like`` (a test file
+    may hold fewer classes, in another order); a label outside them is a `SpecError`."""
+    if data.task != "classification" or tuple(data.class_names or ()) == tuple(names):
+        return data
+    labels = class_labels(data)
+    unknown = sorted(set(labels.tolist()) - set(names))
+    if unknown:
+        raise SpecError("the test data has classes the training data does not have",
+                        file=data.name, key=like.target_names[0] if len(names) == 2 else None,
+                        expected="classes among " + ", ".join(names), got=unknown)
+    codes = np.searchsorted(np.asarray(names), labels) if list(names) == sorted(names) else \
+        np.array([list(names).index(v) for v in labels])
+    Y = codes.reshape(-1, 1).astype(np.float64) if len(names) == 2 else np.eye(len(names))[codes]
+    if like.Y.min() < 0:
+        Y = 2 * Y - 1
+    return Dataset(data.name, data.X, Y, "classification", data.feature_names,
+                   like.target_names, len(names), tuple(names))
 
 
 def _truth_table(key: str) -> Dataset:
@@ -436,9 +473,33 @@ def load_csv(path: str | os.PathLike[str], *, target_columns: Sequence[str] | No
     codes = np.array([index[v] for v in keys])
     if len(distinct) == 2:
         Y = codes.astype(np.float64).reshape(-1, 1)
-        return Dataset(name, X, Y, "classification", tuple(features), (column,), 2)
+        return Dataset(name, X, Y, "classification", tuple(features), (column,), 2,
+                       tuple(names))
     Y = np.eye(len(distinct))[codes]
-    return Dataset(name, X, Y, "classification", tuple(features), tuple(names), len(distinct))
+    return Dataset(name, X, Y, "classification", tuple(features), tuple(names), len(distinct),
+                   tuple(names))
+
+
+#: scikit-learn's bundled data sets (``sklearn.datasets.load_<name>``), used raw: whoever trains
+#: on them standardises with the training rows' statistics (`standardize`), as a pipeline would
+SKLEARN_DATASETS = ("digits", "iris", "breast_cancer", "wine")
+
+
+def sklearn_dataset(key: str) -> Dataset:
+    """One of scikit-learn's bundled data sets, unscaled, classes one-hot (0/1 for two)."""
+    import sklearn.datasets
+
+    bunch = getattr(sklearn.datasets, f"load_{key}")()
+    X = np.asarray(bunch.data, dtype=np.float64)
+    codes = np.asarray(bunch.target, dtype=np.int64)
+    names = tuple(str(n) for n in bunch.target_names)
+    features = tuple(str(f) for f in getattr(bunch, "feature_names", ())) or \
+        tuple(f"x{i + 1}" for i in range(X.shape[1]))
+    if len(names) == 2:
+        return Dataset(key, X, codes.reshape(-1, 1), "classification", features, ("target",),
+                       2, names)
+    return Dataset(key, X, np.eye(len(names))[codes], "classification", features, names,
+                   len(names), names)
 
 
 def _try_floats(values: list[str]) -> np.ndarray | None:

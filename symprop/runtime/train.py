@@ -125,7 +125,7 @@ def fit_targets(network, ds: Dataset) -> Dataset:
         positive = Y[:, 0] > (0.0 if Y.min() < 0 else 0.5)
         Y = np.column_stack([~positive, positive]).astype(np.float64)
         ds = Dataset(ds.name, ds.X, Y, ds.task, ds.feature_names,
-                     tuple(f"class {k}" for k in range(2)), 2)
+                     tuple(f"class {k}" for k in range(2)), 2, ds.class_names)
     if Y.shape[1] != units:
         hint = ""
         if ds.task == "classification" and ds.classes and ds.classes > 2 and units == 1:
@@ -459,13 +459,15 @@ def fit(network, data: str | Path | Dataset | tuple, settings: Settings | None =
         data_seed: int = 0, labels: str | None = None, kernels=None,
         params: dict[str, np.ndarray] | None = None, checkpoint: str | Path | None = None,
         resume: bool = False, checkpoint_every: int | None = None,
-        plot: str | Path | None = None, progress: bool = False) -> Run:
+        plot: str | Path | None = None, progress: bool = False,
+        test_data: Dataset | None = None) -> Run:
     """Train ``network`` on ``data``: the whole job of ``symprop train`` as one call.
 
     ``checkpoint`` names a folder: with ``resume`` training continues from it (``epochs`` more
     epochs) and reproduces the uninterrupted run bit for bit; the final state is saved there
     (and every ``checkpoint_every`` epochs). ``plot`` names a PNG for the loss curve; a decision
-    boundary (2 inputs) or a fit (1 input) is written next to it. Training that stops (NaN/Inf,
+    boundary (2 inputs) or a fit (1 input) is written next to it. ``test_data`` is a fixed
+    test set (instead of ``test_fraction``). Training that stops (NaN/Inf,
     or a perceptron that cannot converge) returns a `Run` with ``ok`` false and ``stopped`` set.
     """
     settings = settings or Settings()
@@ -473,7 +475,9 @@ def fit(network, data: str | Path | Dataset | tuple, settings: Settings | None =
     described = {"data": str(data) if isinstance(data, str | Path) else ds.name, "n": n,
                  "noise": noise, "data_seed": data_seed, "labels": labels,
                  "test_fraction": test_fraction}
-    if test_fraction:
+    if test_data is not None:            # a fixed test set (``--test-data``)
+        train_ds, test_ds = ds, fit_targets(network, test_data)
+    elif test_fraction:
         train_ds, test_ds = ds.split(test_fraction, seed=data_seed)
     else:
         train_ds, test_ds = ds, None
