@@ -29,7 +29,7 @@ __all__ = ["Dense", "Example", "Network", "SpecError", "TrainingError", "load", 
 
 def load_model(folder):
     """A model saved by ``est.save(DIR)`` or ``symprop train --save DIR`` (see
-    `symprop.runtime.model_io.load_model`)."""
-    from .runtime.model_io import load_model as load
+    `symprop.runtime.model_load.load_model`)."""
+    from .runtime.model_load import load_model as load
 
     return load(folder)

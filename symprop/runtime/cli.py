@@ -152,7 +152,8 @@ def run(args: argparse.Namespace) -> int:
                  checkpoint_every=args.checkpoint_every, plot=args.plot, progress=progress,
                  test_data=test)
     if args.save:
-        from .model_io import estimator_from_run, save_model
+        from .model_io import save_model
+        from .model_load import estimator_from_run
         save_model(estimator_from_run(result, train.feature_names), args.save, scaler)
         result.files["model"] = Path(args.save)
     if args.json:

@@ -1,4 +1,6 @@
-"""Fitted models on disk: ``est.save(DIR)`` / ``symprop.load_model(DIR)``.
+"""Fitted models on disk, the files: writing a folder, and reading and checking its parts.
+
+``symprop.runtime.model_load`` builds the estimator back from them.
 
 A model folder holds ``weights.npz`` (the parameters, read back with ``allow_pickle=False``)
 and ``model.json`` (the network, the estimator's settings, the classes, an optional input
@@ -88,13 +90,13 @@ def save_model(est, folder: str | Path, scaler: tuple[np.ndarray, np.ndarray] | 
     return folder
 
 
-def _bad(folder: Path, key: str, message: str, expected: str | None = None) -> SpecError:
+def bad(folder: Path, key: str, message: str, expected: str | None = None) -> SpecError:
     return SpecError(message, file=str(folder / META) if key != WEIGHTS else
                      str(folder / WEIGHTS), key=None if key == WEIGHTS else key,
                      expected=expected)
 
 
-def _meta(folder: Path) -> dict[str, Any]:
+def meta_of(folder: Path) -> dict[str, Any]:
     if not folder.is_dir():
         raise SpecError("no model folder here", file=str(folder),
                         expected="a folder written by est.save or symprop train --save")
@@ -105,102 +107,56 @@ def _meta(folder: Path) -> dict[str, Any]:
                         expected="a folder written by est.save or symprop train --save"
                         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _bad(folder, "json", f"unreadable: {exc}") from None
+        raise bad(folder, "json", f"unreadable: {exc}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise _bad(folder, "format", "not a symprop model", f"format {FORMAT!r}")
+        raise bad(folder, "format", "not a symprop model", f"format {FORMAT!r}")
     if meta.get("version") != VERSION:
-        raise _bad(folder, "version", "a model of another format version",
+        raise bad(folder, "version", "a model of another format version",
                    f"version {VERSION}")
     return meta
 
 
-def _weights(folder: Path, meta: dict[str, Any], shapes: dict[str, tuple[int, ...]]
+def weights_of(folder: Path, meta: dict[str, Any], shapes: dict[str, tuple[int, ...]]
              ) -> dict[str, np.ndarray]:
     try:
         data = (folder / WEIGHTS).read_bytes()
     except OSError as exc:
-        raise _bad(folder, WEIGHTS, f"cannot read the weights: {exc.strerror or exc}") from None
+        raise bad(folder, WEIGHTS, f"cannot read the weights: {exc.strerror or exc}") from None
     if hashlib.sha256(data).hexdigest() != meta.get("weights_sha256"):
-        raise _bad(folder, WEIGHTS, f"the weights do not belong to this {META} (changed "
+        raise bad(folder, WEIGHTS, f"the weights do not belong to this {META} (changed "
                    "or damaged)")
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             params = {k: np.array(npz[k]) for k in npz.files}
     except Exception as exc:          # any damage numpy meets: one line, never a traceback
-        raise _bad(folder, WEIGHTS, f"unreadable weights: {exc}") from None
+        raise bad(folder, WEIGHTS, f"unreadable weights: {exc}") from None
     if set(params) != set(shapes):
-        raise _bad(folder, WEIGHTS, "the weights do not match the network",
+        raise bad(folder, WEIGHTS, "the weights do not match the network",
                    "arrays " + ", ".join(shapes))
     for name, shape in shapes.items():
         value = params[name]
         if value.shape != shape or value.dtype.kind != "f" or not np.isfinite(value).all():
-            raise _bad(folder, WEIGHTS, f"bad array {name}",
+            raise bad(folder, WEIGHTS, f"bad array {name}",
                        f"finite floats of shape {shape}")
     return params
 
 
-def load_model(folder: str | Path):
-    """The model saved in ``folder``: a fitted `MLPClassifier`/`MLPRegressor`, or a
-    scikit-learn ``Pipeline`` (StandardScaler, estimator) when it was trained on
-    standardised inputs. A damaged or foreign folder raises `SpecError` (one line)."""
-    from .checkpoint import network_from_structure
-    from .estimator import MLPClassifier, MLPRegressor
-
-    folder = Path(folder)
-    meta = _meta(folder)
-    classes_of = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
-    try:
-        cls = classes_of[meta["estimator"]]
-        network = network_from_structure(meta["network"], name=meta["estimator"].lower())
-        task = meta["task"]
-        if task not in ("classification", "regression"):
-            raise ValueError(task)
-        n_features = int(meta["n_features_in"])
-        settings = {k: tuple(v) if isinstance(v, list) else v
-                    for k, v in meta["settings"].items()
-                    if k in cls().get_params() and v is not None}
-    except SpecError as exc:
-        raise _bad(folder, "network", f"bad network: {exc}") from None
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise _bad(folder, "estimator", f"incomplete or malformed model ({exc!r})") from None
-    if network.n_inputs != n_features:
-        raise _bad(folder, "n_features_in", "does not match the network's inputs")
-    params = _weights(folder, meta, network.param_shapes())
-    if meta.get("network_given") is True:
-        settings["network"] = network       # refitting keeps the saved architecture
-    est = cls(**settings)
-    est.network_, est.params_, est.task_ = network, params, task
-    est.n_features_in_, est.n_outputs_ = n_features, network.sizes[-1]
-    training = meta.get("training") or {}
-    est.loss_curve_ = [float("nan") if v is None else float(v)
-                       for v in training.get("loss_curve", [])]
-    est.n_iter_ = int(training.get("n_iter", len(est.loss_curve_)))
-    est.converged_ = bool(training.get("converged", False))
-    est.diverged_ = bool(training.get("diverged", False))
-    if task == "classification":
-        est.classes_ = _classes(folder, meta.get("classes"), network)
-    scaler = meta.get("scaler")
-    if scaler is None:
-        return est
-    return _pipeline(folder, scaler, n_features, est)
-
-
-def _classes(folder: Path, spec: Any, network) -> np.ndarray:
+def classes_of(folder: Path, spec: Any, network) -> np.ndarray:
     try:
         kind = _KINDS[spec["kind"]]
         values = list(spec["values"])
         if not all(type(v) is kind or (kind is float and type(v) is int) for v in values):
             raise TypeError("mixed labels")
     except (KeyError, TypeError) as exc:
-        raise _bad(folder, "classes", f"malformed class labels ({exc})") from None
+        raise bad(folder, "classes", f"malformed class labels ({exc})") from None
     units = network.sizes[-1]
     if len(values) != max(units, 2) or len(set(values)) != len(values):
-        raise _bad(folder, "classes", "class labels do not match the output units",
+        raise bad(folder, "classes", "class labels do not match the output units",
                    f"{max(units, 2)} distinct labels")
     return np.array(values)
 
 
-def _pipeline(folder: Path, scaler: Any, n_features: int, est):
+def pipeline_of(folder: Path, scaler: Any, n_features: int, est):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
@@ -208,39 +164,12 @@ def _pipeline(folder: Path, scaler: Any, n_features: int, est):
         mean = np.array(scaler["mean"], dtype=np.float64)
         scale = np.array(scaler["scale"], dtype=np.float64)
     except (KeyError, TypeError, ValueError):
-        raise _bad(folder, "scaler", "malformed scaler", "mean and scale lists") from None
+        raise bad(folder, "scaler", "malformed scaler", "mean and scale lists") from None
     if mean.shape != (n_features,) or scale.shape != (n_features,) or \
             not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
-        raise _bad(folder, "scaler", "bad scaler",
+        raise bad(folder, "scaler", "bad scaler",
                    f"{n_features} finite means and {n_features} positive scales")
     sc = StandardScaler()
     sc.mean_, sc.scale_, sc.var_ = mean, scale, scale ** 2
     sc.n_features_in_, sc.n_samples_seen_ = n_features, 1
     return Pipeline([("standardscaler", sc), ("mlp", est)])
-
-
-def estimator_from_run(run, feature_names: tuple[str, ...] | None = None):
-    """A fitted estimator holding what ``symprop train`` trained (for ``--save``)."""
-    from .estimator import MLPClassifier, MLPRegressor
-
-    s = run.settings
-    cls = MLPClassifier if run.task == "classification" else MLPRegressor
-    est = cls(network=run.network, max_iter=max(s.epochs, 1),
-              batch_size=s.batch_size or len(run.train),
-              learning_rate_init=s.learning_rate, momentum=s.momentum,
-              nesterovs_momentum=False, alpha=0.0, shuffle=s.shuffle, random_state=s.seed,
-              dtype=s.dtype)
-    network = run.network
-    est.network_, est.kernels_, est.task_ = network, run.kernels, run.task
-    est.params_ = {k: np.asarray(v) for k, v in run.params.items()}
-    est.n_features_in_, est.n_outputs_ = network.n_inputs, network.sizes[-1]
-    est.loss_curve_ = [float(v) for v in run.history.get("loss", [])]
-    est.n_iter_ = len(est.loss_curve_)
-    est.converged_ = bool(run.ok)
-    est.diverged_ = run.stopped is not None and not network.is_perceptron
-    if feature_names:
-        est._feature_names = tuple(feature_names)
-    if run.task == "classification":
-        names = run.train.class_names
-        est.classes_ = np.array(names) if names else np.arange(max(network.sizes[-1], 2))
-    return est

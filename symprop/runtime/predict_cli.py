@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from .model_io import META, load_model
+    from .model_io import META
+    from .model_load import load_model
 
     model = load_model(args.model)
     est = model[-1] if hasattr(model, "steps") else model
