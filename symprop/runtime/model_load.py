@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import SpecError
 from .checkpoint import network_from_structure
 from .estimator import MLPClassifier, MLPRegressor
-from .model_io import bad, meta_of, pipeline_of, weights_of
+from .model_io import bad, classes_of, meta_of, pipeline_of, weights_of
 
 
 def load_model(folder: str | Path):
@@ -21,9 +21,9 @@ def load_model(folder: str | Path):
     standardised inputs. A damaged or foreign folder raises `SpecError` (one line)."""
     folder = Path(folder)
     meta = meta_of(folder)
-    classes_of = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
+    estimator_classes = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
     try:
-        cls = classes_of[meta["estimator"]]
+        cls = estimator_classes[meta["estimator"]]
         network = network_from_structure(meta["network"], name=meta["estimator"].lower())
         task = meta["task"]
         if task not in ("classification", "regression"):
