@@ -20,6 +20,7 @@ VERBS = {
     "codegen": ("symprop.codegen.cli", "write the generated numba kernel module"),
     "train": ("symprop.runtime.cli", "train a network with the generated kernels"),
     "sweep": ("symprop.sweep.cli", "run a grid of trainings on Dask"),
+    "serve": ("symprop.serve.cli", "the Playground page: the math, live training, check numbers"),
 }
 
 
