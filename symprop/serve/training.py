@@ -231,8 +231,9 @@ class _Ticker:
 
     def _tick(self, send: Callable, began: float) -> None:
         while not self.done.wait(1.0):
+            seconds = time.perf_counter() - began
             send({"type": "status", "state": "compiling",
-                  "message": f"compiling the generated kernels… {time.perf_counter() - began:.0f} s"})
+                  "message": f"compiling the generated kernels… {seconds:.0f} s"})
 
     def stop(self) -> None:
         self.done.set()
