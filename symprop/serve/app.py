@@ -256,7 +256,8 @@ async def index(request: Request) -> Response:
 
 def create_app(spec_text: str | None = None, spec_name: str | None = None) -> Starlette:
     """The page's app; ``spec_text`` (already checked) is what the page opens with."""
-    routes = [Route("/", index)]
+    routes = [Route("/", index),
+              Route("/favicon.ico", lambda request: Response(status_code=204))]
     for path, handler in (("meta", meta), ("build", build), ("open", open_spec),
                           ("math", math), ("formula", formula), ("check", check_numbers),
                           ("export", export)):

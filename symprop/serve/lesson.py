@@ -79,8 +79,13 @@ def _lesson(text: str) -> dict[str, Any]:
 
 
 def _exact(value: sp.Expr | None) -> dict[str, str]:
-    """The value to ``EXACT_DIGITS`` significant digits (trailing zeros kept: they are exact)."""
-    return {"exact": "" if value is None else str(sp.N(value, EXACT_DIGITS))}
+    """The value to ``EXACT_DIGITS`` significant digits; a short decimal (0.755) as it is."""
+    if value is None:
+        return {"exact": ""}
+    text = str(sp.N(value, EXACT_DIGITS))
+    if "e" not in text and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return {"exact": text}
 
 
 def formulas_of(net: Network, element: str) -> list[dict[str, Any]]:

@@ -279,11 +279,21 @@ def spec_toml(net: Network, params: dict[str, np.ndarray] | None = None) -> str:
     notation = {k: v for k, v in net.notation.items() if NOTATION_DEFAULTS.get(k) != v}
     if notation:
         lines += ["", "[notation]"]
-        for k, v in notation.items():
-            value = ("[" + ", ".join(map(_string, v)) + "]" if isinstance(v, list | tuple)
-                     else _string(str(v)))
-            lines.append(f"{_string(k)} = {value}")
+        lines += [f"{_string(k)} = {_value(v)}" for k, v in notation.items()]
     return "\n".join(lines) + "\n"
+
+
+def _value(v: Any) -> str:
+    """A plain TOML value: string, boolean, number, array or inline table."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_string(k)} = {_value(x)}" for k, x in v.items()) + "}"
+    return _string(str(v))
 
 
 def _string(text: str) -> str:

@@ -90,8 +90,8 @@ async function rebuild() {
   if (r) await setNetwork(r);
 }
 
-async function openSpec(text, name) {
-  const r = await api("open", { spec: text, name, query: readQuery() });
+async function openSpec(text, name, fresh) {
+  const r = await api("open", { spec: text, name, query: fresh ? {} : readQuery() });
   if (r) { await setNetwork(r); message("opened " + name, true); }
 }
 
@@ -270,8 +270,8 @@ function drawBoundary(m) {
   for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) {
     const v = values[r * n + c];
     const t = kind === "class" ? Math.floor(v) / Math.max(1, Math.floor(hi)) : (v - lo) / ((hi - lo) || 1);
-    const [R, G, B] = colour(t);
-    ctx.fillStyle = `rgba(${R},${G},${B},0.55)`;
+    const [R, G, B] = colour(t).map((c) => Math.round(255 - 0.55 * (255 - c)));  // on white
+    ctx.fillStyle = `rgb(${R},${G},${B})`;
     ctx.fillRect(c * cell, r * cell, cell + 1, cell + 1);
   }
   const [x0, x1, y0, y1] = extent;
@@ -352,7 +352,7 @@ async function start() {
     const r = await api("build", { query: params });
     if (r) return setNetwork(r);
   }
-  if (S.meta.initial) return openSpec(S.meta.initial, S.meta.initial_name || "spec");
+  if (S.meta.initial) return openSpec(S.meta.initial, S.meta.initial_name || "spec", true);
   const r = await api("build", { query: {} });
   if (r) await setNetwork(r);
 }
