@@ -64,7 +64,9 @@ def _lesson(text: str) -> dict[str, Any]:
         out["steps"].append({
             "address": str(addr), "stage": _stage_of(addr), "lhs": nl.lhs,
             "formula": nl.formula, "numbers": list(nl.numbers), "relation": nl.shown.relation,
-            "rounded": nl.shown.text, **_exact(exact)})
+            "rounded": nl.shown.text, **_exact(exact),
+            "latex": " = ".join([nl.lhs, *([nl.formula] if nl.formula else []), *nl.numbers])
+            + f" {nl.shown.relation} {nl.shown.text}"})
     printer = LecturePrinter(net)
     for _, l, k, j in derivation.parameters():
         name = f"dE/dw{l}[{k},{j}]" if j is not None else f"dE/db{l}[{k}]"
@@ -73,8 +75,9 @@ def _lesson(text: str) -> dict[str, Any]:
         lhs = partial(printer._print(S.E), printer._print(weight))
         value = values.get(Address("dE/dw", l, (k, j)) if j is not None
                                   else Address("dE/db", l, (k,)))
-        out["gradients"].append({"address": name, "lhs": lhs,
-                                 "formula": times_chain(chain, printer), **_exact(value)})
+        formula = times_chain(chain, printer)
+        out["gradients"].append({"address": name, "lhs": lhs, "formula": formula,
+                                 "latex": f"{lhs} = {formula}", **_exact(value)})
     return out
 
 
@@ -86,6 +89,13 @@ def _exact(value: sp.Expr | None) -> dict[str, str]:
     if "e" not in text and "." in text:
         text = text.rstrip("0").rstrip(".")
     return {"exact": text}
+
+
+def every_formula(info: dict[str, Any]) -> list[str]:
+    """Every LaTeX string the page shows for one network (the KaTeX check renders each)."""
+    rows = info["steps"] + info["gradients"]
+    return [info["derivation"], *info["given"], *(r["latex"] for r in rows),
+            *(r["lhs"] for r in info["steps"])]
 
 
 def formulas_of(net: Network, element: str) -> list[dict[str, Any]]:

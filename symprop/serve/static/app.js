@@ -116,16 +116,9 @@ function showDerivation() {
   if (S.math.note) g.append(node("p", {}, S.math.note));
 }
 
-function stepLatex(s) {
-  let t = s.lhs;
-  if (s.formula) t += " = " + s.formula;
-  for (const n of s.numbers) t += " = " + n;
-  return t + " " + s.relation + " " + s.rounded;
-}
-
 function stepItem(s) {
   const li = node("li", { "data-address": s.address });
-  li.append(tex(node("span"), stepLatex(s), false));
+  li.append(tex(node("span"), s.latex, false));
   if (s.exact) li.append(node("span", { class: "exact" }, "exact: " + s.exact));
   return li;
 }
@@ -177,8 +170,7 @@ async function showFormula(target) {
   box.append(node("div", {}, target.getAttribute("data-element")));
   for (const f of r.formulas) {
     const d = node("div", { class: "entry" });
-    const latex = f.numbers ? stepLatex(f) : `${f.lhs} = ${f.formula}`;
-    d.append(tex(node("div"), latex, true));
+    d.append(tex(node("div"), f.latex, true));
     if (f.exact) d.append(node("span", { class: "exact" }, "exact: " + f.exact));
     box.append(d);
   }
