@@ -19,7 +19,7 @@ webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -49,7 +49,7 @@ def page():
             except OSError:
                 time.sleep(0.1)
         options = Options()
-        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1300,1000"):
+        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1300,3000"):
             options.add_argument(arg)
         options.binary_location = CHROMIUM
         driver = webdriver.Chrome(service=Service(DRIVER), options=options)
@@ -66,9 +66,20 @@ def wait(driver, condition, seconds=90):
 
 
 def shot(element, name: str) -> None:
-    if SHOTS is not None:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        element.screenshot(str(SHOTS / name))
+    """The element cut from a whole-window screenshot (element screenshots clip canvases)."""
+    if SHOTS is None:
+        return
+    from io import BytesIO
+
+    from PIL import Image
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver = element.parent
+    driver.execute_script("arguments[0].scrollIntoView()", element)
+    r = driver.execute_script("const b = arguments[0].getBoundingClientRect();"
+                              "return [b.left, b.top, b.right, b.bottom];", element)
+    image = Image.open(BytesIO(driver.get_screenshot_as_png()))
+    image.crop(tuple(round(v) for v in r)).save(SHOTS / name)
 
 
 def test_the_math_renders_and_steps_forward_and_back(page):
@@ -76,7 +87,7 @@ def test_the_math_renders_and_steps_forward_and_back(page):
     wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, "#check-table tr"))
     assert not page.find_elements(By.CSS_SELECTOR, ".katex-error")
     assert "lecture_221" in page.find_element(By.ID, "message").text
-    items = lambda: page.find_elements(By.CSS_SELECTOR, "#steps li[data-address]")  # noqa: E731
+    items = lambda: page.find_elements(By.CSS_SELECTOR, "#steps .step")  # noqa: E731
     assert len(items()) == 1
     for _ in range(3):
         page.find_element(By.ID, "step-next").click()
@@ -100,6 +111,9 @@ def test_training_changes_the_boundary(page):
     wait(page, lambda d: d.find_element(By.ID, "train-status").get_attribute("data-epoch") == "0")
     canvas = lambda: page.execute_script(  # noqa: E731
         "return document.getElementById('boundary').toDataURL()")
+    Select(page.find_element(By.ID, "dataset")).select_by_value("gauss")
+    wait(page, lambda d: d.execute_script(
+        "return S.query.dataset === 'gauss' && S.frames >= 1 && S.lastFrame.epoch === 0"))
     before = canvas()
     page.find_element(By.ID, "play").click()
     wait(page, lambda d: int(d.find_element(By.ID, "train-status").get_attribute("data-epoch"))

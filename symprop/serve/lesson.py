@@ -61,12 +61,16 @@ def _lesson(text: str) -> dict[str, Any]:
     for nl in groups:
         addr = nl.address
         exact = values.get(addr)
+        rhs = [*([nl.formula] if nl.formula else []), *nl.numbers]
+        value = f" {nl.shown.relation} {nl.shown.text}"
         out["steps"].append({
             "address": str(addr), "stage": _stage_of(addr), "lhs": nl.lhs,
             "formula": nl.formula, "numbers": list(nl.numbers), "relation": nl.shown.relation,
             "rounded": nl.shown.text, **_exact(exact),
-            "latex": " = ".join([nl.lhs, *([nl.formula] if nl.formula else []), *nl.numbers])
-            + f" {nl.shown.relation} {nl.shown.text}"})
+            "latex": " = ".join([nl.lhs, *rhs]) + value,
+            "aligned": r"\begin{aligned}" + nl.lhs + " &= "
+            + r" \\ &= ".join(rhs or [nl.shown.text]) + (value if rhs else "")
+            + r"\end{aligned}"})
     printer = LecturePrinter(net)
     for _, l, k, j in derivation.parameters():
         name = f"dE/dw{l}[{k},{j}]" if j is not None else f"dE/db{l}[{k}]"
@@ -95,7 +99,7 @@ def every_formula(info: dict[str, Any]) -> list[str]:
     """Every LaTeX string the page shows for one network (the KaTeX check renders each)."""
     rows = info["steps"] + info["gradients"]
     return [info["derivation"], *info["given"], *(r["latex"] for r in rows),
-            *(r["lhs"] for r in info["steps"])]
+            *(r["lhs"] for r in info["steps"]), *(r["aligned"] for r in info["steps"])]
 
 
 def formulas_of(net: Network, element: str) -> list[dict[str, Any]]:

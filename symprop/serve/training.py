@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..derive.rules import ACTIVATIONS
 from ..errors import SpecError, TrainingError
 from ..runtime.train import get_data
 from ..spec import Network
@@ -185,6 +186,8 @@ class _Run:
         self.epoch = 0
         self.history: dict[str, list[float]] = {"train": [], "test": []}
         self.grid = _grid(train, test) if train.n_features == 2 else None
+        bounds = ACTIVATIONS[net.layers[-1].activation].output_range
+        self.output_range = bounds if bounds and all(map(np.isfinite, bounds)) else None
         self._record()
 
     def one_epoch(self) -> None:
@@ -213,9 +216,12 @@ class _Run:
             Y = k.forward(self.params, X)
             if Y.shape[1] == 1:
                 values, kind = Y[:, 0], "value"
+                lo, hi = self.output_range or (float(values.min()), float(values.max()))
             else:
-                values, kind = Y.argmax(axis=1) + Y.max(axis=1) * 0.999, "class"
-            out["boundary"] = {"n": GRID, "extent": extent, "kind": kind,
+                values, kind = Y.argmax(axis=1).astype(float), "class"
+                lo, hi = 0.0, float(Y.shape[1] - 1)
+            # colours on the output's own scale: one colour everywhere means one class everywhere
+            out["boundary"] = {"n": GRID, "extent": extent, "kind": kind, "lo": lo, "hi": hi,
                                "values": np.round(values, 4).tolist()}
         out["params"] = {name: np.round(v, 6).tolist() for name, v in self.params.items()}
         return out

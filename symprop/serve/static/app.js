@@ -116,8 +116,9 @@ function showDerivation() {
   if (S.math.note) g.append(node("p", {}, S.math.note));
 }
 
-function stepItem(s) {
-  const li = node("li", { "data-address": s.address });
+function stepItem(s, n) {
+  const li = node("div", { "data-address": s.address, class: "step" });
+  li.append(node("span", { class: "number" }, n + "."));
   li.append(tex(node("span"), s.latex, false));
   if (s.exact) li.append(node("span", { class: "exact" }, "exact: " + s.exact));
   return li;
@@ -128,9 +129,9 @@ function showSteps() {
   list.textContent = "";
   const steps = S.math.steps;
   let stage = null;
-  steps.slice(0, S.shown).forEach((s) => {
-    if (s.stage !== stage) { stage = s.stage; list.append(node("li", { class: "stage-head" }, stage)); }
-    list.append(stepItem(s));
+  steps.slice(0, S.shown).forEach((s, i) => {
+    if (s.stage !== stage) { stage = s.stage; list.append(node("div", { class: "stage-head" }, stage)); }
+    list.append(stepItem(s, i + 1));
   });
   $("step-count").textContent = steps.length ? `step ${Math.min(S.shown, steps.length)} of ${steps.length}` : "";
 }
@@ -170,7 +171,7 @@ async function showFormula(target) {
   box.append(node("div", {}, target.getAttribute("data-element")));
   for (const f of r.formulas) {
     const d = node("div", { class: "entry" });
-    d.append(tex(node("div"), f.latex, true));
+    d.append(tex(node("div"), f.aligned || f.latex, true));
     if (f.exact) d.append(node("span", { class: "exact" }, "exact: " + f.exact));
     box.append(d);
   }
@@ -257,11 +258,9 @@ function drawBoundary(m) {
   const cv = $("boundary"), ctx = cv.getContext("2d");
   ctx.clearRect(0, 0, cv.width, cv.height);
   if (!m.boundary) { ctx.fillText("the boundary needs 2 inputs", 20, 20); return; }
-  const { n, values, extent, kind } = m.boundary, cell = cv.width / n;
-  const lo = Math.min(...values), hi = Math.max(...values);
+  const { n, values, extent, lo, hi } = m.boundary, cell = cv.width / n;
   for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) {
-    const v = values[r * n + c];
-    const t = kind === "class" ? Math.floor(v) / Math.max(1, Math.floor(hi)) : (v - lo) / ((hi - lo) || 1);
+    const t = (values[r * n + c] - lo) / ((hi - lo) || 1);
     const [R, G, B] = colour(t).map((c) => Math.round(255 - 0.55 * (255 - c)));  // on white
     ctx.fillStyle = `rgb(${R},${G},${B})`;
     ctx.fillRect(c * cell, r * cell, cell + 1, cell + 1);
