@@ -161,8 +161,11 @@ def test_training_over_the_websocket_pauses_steps_and_resets_to_the_same_numbers
     with client.websocket_connect("/ws/train") as ws:
         ws.send_json({"cmd": "configure", "spec": spec,
                       "query": {"dataset": "gauss", "lr": "0.3", "batch": "10"}})
-        ready = receive_until(ws, lambda m: m["type"] == "frame")
+        seen = []
+        ready = receive_until(ws, lambda m: seen.append(m) or m["type"] == "frame")
         assert ready["epoch"] == 0 and len(ready["boundary"]["values"]) == 48 * 48
+        assert any(m["type"] == "status" and m["state"] == "compiling" for m in seen)
+        assert ready["boundary"]["lo"] == 0 and ready["boundary"]["hi"] == 1   # sigmoid's range
         for _ in range(3):
             ws.send_json({"cmd": "step"})
         third = frames(ws, 3)
@@ -185,6 +188,10 @@ def test_training_over_the_websocket_pauses_steps_and_resets_to_the_same_numbers
 def test_a_bad_csv_gets_a_message_naming_the_upload(client):
     spec = post(client, "build", {"query": {}}).json()["spec"]
     with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({"cmd": "play"})
+        assert "configure" in receive_until(ws, lambda m: m["type"] == "error")["message"]
+        ws.send_text("{not json")
+        assert "JSON" in receive_until(ws, lambda m: m["type"] == "error")["message"]
         ws.send_json({"cmd": "configure", "spec": spec, "query": {"dataset": "csv"},
                       "csv": "a,b,label\n1,2,x\n3,oops,y\n", "csv_name": "../../mine.csv"})
         err = receive_until(ws, lambda m: m["type"] == "error")
@@ -216,3 +223,36 @@ def test_two_pages_train_at_once_without_touching_each_other(client):
         for _ in range(5):
             c.send_json({"cmd": "step"})
         assert frames(c, 5)["params"] == fb["params"]
+
+
+def test_the_command_line_binds_to_localhost_and_refuses_bad_input(monkeypatch, capsys):
+    import uvicorn
+
+    from symprop.cli import main
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(kw))
+    assert main(["serve", str(ROOT / "examples" / "lecture_221.toml"), "--port", "8099"]) == 0
+    assert calls[0]["host"] == "127.0.0.1" and calls[0]["port"] == 8099
+    assert main(["serve", "no/such.toml"]) == 2
+    assert main(["serve", "--port", "70000"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "no/such.toml" in err[0] and "--port" in err[1]
+
+
+def test_a_check_that_takes_too_long_gets_a_message_not_a_hang(monkeypatch):
+    import threading
+
+    from symprop.serve import app as app_module
+
+    release = threading.Event()
+    monkeypatch.setitem(app_module.TIME_LIMITS, "check", 0.5)
+    monkeypatch.setattr(app_module.lesson, "check_numbers",
+                        lambda net, typed: release.wait(30) and {})
+    with TestClient(create_app()) as slow:
+        r = post(slow, "check", {"spec": LECTURE, "typed": {"E": "1"}})
+        assert r.status_code == 503 and "too large" in r.json()["error"]
+        post(slow, "check", {"spec": LECTURE, "typed": {"E": "1"}})     # holds the second slot
+        busy = post(slow, "check", {"spec": LECTURE, "typed": {"E": "1"}})
+        assert busy.status_code == 400 and "busy" in busy.json()["error"]
+        release.set()

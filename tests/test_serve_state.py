@@ -30,9 +30,9 @@ def test_spec_toml_reads_back_to_the_same_network(example):
                 max_size=4))
 @settings(max_examples=40, deadline=None)
 def test_any_exact_weight_survives_the_toml(values):
-    text = ("[network]\ninputs = %d\n[[network.layers]]\nunits = 1\nbias = false\n"
-            "[weights]\nW1 = [[%s]]\n" % (len(values), ", ".join(
-                f'"{v.numerator}/{v.denominator}"' for v in values)))
+    row = ", ".join(f'"{v.numerator}/{v.denominator}"' for v in values)
+    text = (f"[network]\ninputs = {len(values)}\n[[network.layers]]\nunits = 1\n"
+            f"bias = false\n[weights]\nW1 = [[{row}]]\n")
     net = symprop.loads(text)
     again = symprop.loads(state.spec_toml(net))
     assert [Fraction(str(v)) for v in again.weights["W1"][0]] == values

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from . import lesson, state
 from .training import Trainer
 
 STATIC = Path(__file__).with_name("static")
+TIME_LIMITS = {"check": 90.0}   # seconds; the exact checker grows fast with the network
 MAX_BODY = int(state.LIMITS["spec_bytes"] + state.LIMITS["csv_bytes"] + 16_000)
 
 
@@ -35,8 +37,8 @@ def _error(message: str, status: int = 400) -> JSONResponse:
                         status_code=status)
 
 
-def endpoint(handler: Callable[[dict], Awaitable[Any] | Any]) -> Callable:
-    """A JSON-in, JSON-out route: bounded body, SpecError -> 400, nothing else leaks."""
+def endpoint(handler: Callable[[dict], Awaitable[Any] | Any], seconds: float = 120) -> Callable:
+    """A JSON-in, JSON-out route: bounded body and time, SpecError -> 400, nothing else leaks."""
     async def route(request: Request) -> Response:
         body = await request.body()
         if len(body) > MAX_BODY:
@@ -49,7 +51,11 @@ def endpoint(handler: Callable[[dict], Awaitable[Any] | Any]) -> Callable:
             return _error("the request is not a JSON object")
         try:
             # SymPy work takes seconds: off the event loop, so other tabs stay live
-            result = await asyncio.to_thread(handler, data, request.app.state.config)
+            result = await asyncio.wait_for(
+                asyncio.to_thread(handler, data, request.app.state.config), seconds)
+        except TimeoutError:
+            return _error(f"no answer within {seconds:.0f} s: this network is too large for the "
+                          "page; try fewer units", 503)
         except SpecError as exc:
             return _error(str(exc))
         except RecursionError:
@@ -120,12 +126,21 @@ def formula(data: dict, config: dict) -> dict:
     return {"formulas": lesson.formulas_of(net, str(data.get("element", ""))[:40])}
 
 
+_checking = threading.Semaphore(2)   # a check left running after its time-out holds one
+
+
 def check_numbers(data: dict, config: dict) -> dict:
     net = _network(data)
     typed = data.get("typed", {})
     if not isinstance(typed, dict) or len(typed) > 500:
         raise SpecError("bad form", key="typed", expected="an object {address: number}")
-    return lesson.check_numbers(net, {str(k): str(v)[:60] for k, v in typed.items()})
+    if not _checking.acquire(blocking=False):
+        raise SpecError("the checker is still busy with earlier requests; try again shortly",
+                        key="check")
+    try:
+        return lesson.check_numbers(net, {str(k): str(v)[:60] for k, v in typed.items()})
+    finally:
+        _checking.release()
 
 
 def export(data: dict, config: dict) -> Response:
@@ -261,7 +276,8 @@ def create_app(spec_text: str | None = None, spec_name: str | None = None) -> St
     for path, handler in (("meta", meta), ("build", build), ("open", open_spec),
                           ("math", math), ("formula", formula), ("check", check_numbers),
                           ("export", export)):
-        routes.append(Route(f"/api/{path}", endpoint(handler), methods=["POST"]))
+        routes.append(Route(f"/api/{path}", endpoint(handler, TIME_LIMITS.get(path, 120)),
+                            methods=["POST"]))
     routes += [WebSocketRoute("/ws/train", train_socket),
                Mount("/static", StaticFiles(directory=STATIC), name="static")]
     app = Starlette(routes=routes)
