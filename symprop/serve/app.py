@@ -211,7 +211,10 @@ async def train_socket(ws: WebSocket) -> None:
             if outbox.full() and message.get("type") == "frame":
                 return                             # a slow page skips frames, never blocks
             outbox.put_nowait(message) if not outbox.full() else None
-        loop.call_soon_threadsafe(put)
+        try:
+            loop.call_soon_threadsafe(put)
+        except RuntimeError:                       # the page has gone and its loop with it
+            pass
 
     trainer = Trainer(send)
 
