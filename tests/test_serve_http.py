@@ -256,3 +256,16 @@ def test_a_check_that_takes_too_long_gets_a_message_not_a_hang(monkeypatch):
         busy = post(slow, "check", {"spec": LECTURE, "typed": {"E": "1"}})
         assert busy.status_code == 400 and "busy" in busy.json()["error"]
         release.set()
+
+
+def test_networks_too_large_for_the_exact_math_get_a_message_but_still_train(client):
+    query = {"inputs": "6", "layers": "8:tanh:1,8:tanh:1,8:tanh:1,8:softmax:1",
+             "loss": "cross-entropy"}
+    spec = post(client, "build", {"query": query}).json()["spec"]
+    r = post(client, "math", {"spec": spec})
+    assert r.status_code == 400 and "up to 4 layers" in r.json()["error"]
+    deep = post(client, "build", {"query": {"layers": "2:tanh:1,2:tanh:1,1:sigmoid:1"}}).json()
+    assert post(client, "math", {"spec": deep["spec"]}).status_code == 200
+    r = post(client, "check", {"spec": deep["spec"], "typed": {"E": "1"}})
+    assert r.status_code == 400 and "checking is shown for networks of up to 2 layers" in \
+        r.json()["error"]

@@ -6,6 +6,8 @@ All LaTeX comes from `symprop.render` (the slides' printers), so the page and th
 
 from __future__ import annotations
 
+import math
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +26,10 @@ from .state import decimal_text, spec_toml
 #: KaTeX macros for the lecture's notation (one source: the page and the node check read it)
 KATEX_MACROS: dict[str, str] = {r"\R": r"\mathbb{R}"}
 
+#: the largest networks whose derivation and worked example the page shows, and checks
+#: (measured on a loaded 2-core machine: reports/serve/README.md)
+MATH_LIMITS = {"layers": 4, "weights": 80}
+CHECK_LIMITS = {"layers": 2, "weights": 24}
 EXACT_DIGITS = 30            # of the slides' 50-digit values
 
 
@@ -34,9 +40,36 @@ def _stage_of(addr: Address) -> str:
             "w": "update", "b": "update"}.get(addr.kind, "given")
 
 
+def within(net: Network, limits: dict[str, int], what: str) -> None:
+    """Refuse ``what`` for a network beyond ``limits`` (its cost grows with every layer)."""
+    weights = sum(math.prod(shape) for shape in net.param_shapes().values())
+    if net.depth > limits["layers"] or weights > limits["weights"]:
+        raise SpecError(f"{what} is shown for networks of up to {limits['layers']} layers and "
+                        f"{limits['weights']} weights; this one has {net.depth} and {weights} "
+                        "(training works; `symprop derive`/`symprop slides` do any size)",
+                        key="network.layers")
+
+
+_busy: dict[str, threading.Lock] = {}
+_busy_guard = threading.Lock()
+
+
 def lesson(net: Network) -> dict[str, Any]:
-    """The derivation and the worked example of ``net`` (cached on its spec text)."""
-    return _lesson(spec_toml(net))
+    """The derivation and the worked example of ``net`` (cached on its spec text).
+
+    A second request for the same network waits for the first instead of computing again.
+    """
+    within(net, MATH_LIMITS, "the exact math")
+    text = spec_toml(net)
+    with _busy_guard:
+        lock = _busy.setdefault(text, threading.Lock())
+    with lock:
+        try:
+            return _lesson(text)
+        finally:
+            with _busy_guard:
+                if len(_busy) > 64:
+                    _busy.clear()
 
 
 @lru_cache(maxsize=32)
@@ -125,6 +158,7 @@ def formulas_of(net: Network, element: str) -> list[dict[str, Any]]:
 def check_numbers(net: Network, typed: dict[str, str]) -> dict[str, Any]:
     """The checker's verdicts on a student's numbers (``{address: "0,68"}``; blanks skipped)."""
     steps = {s["address"] for s in lesson(net)["steps"]}
+    within(net, CHECK_LIMITS, "checking")
     claims: dict[str, str] = {}
     problems: dict[str, str] = {}
     for name, text in typed.items():
