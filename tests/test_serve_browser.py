@@ -139,6 +139,16 @@ def test_typed_numbers_get_verdicts(page):
     shot(page.find_element(By.ID, "check-panel"), "check-my-numbers.png")
 
 
+def test_a_bad_spec_file_gets_one_line_on_the_page(page, tmp_path):
+    bad = tmp_path / "broken.toml"
+    bad.write_text("[network]\ninputs = 2\n[[network.layers]]\nunits = 'two'\n")
+    page.find_element(By.ID, "spec-file").send_keys(str(bad))
+    wait(page, lambda d: "units" in d.find_element(By.ID, "message").text)
+    text = page.find_element(By.ID, "message").text
+    assert text.startswith("broken.toml: network.layers[1].units")
+    assert "expected a positive integer" in text and "\n" not in text
+
+
 def test_the_builder_rebuilds_and_keeps_its_settings_in_the_url(page):
     units = page.find_element(By.CSS_SELECTOR, "#layers .units")
     units.clear()

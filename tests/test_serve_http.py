@@ -107,8 +107,9 @@ def test_bad_settings_get_one_line_naming_the_parameter(client, body, words):
     ("x" * 70_000, "spec too large"),
 ])
 def test_a_bad_spec_gets_a_message_not_a_traceback(client, spec, words):
-    r = post(client, "open", {"spec": spec, "name": "mine.toml"})
+    r = post(client, "open", {"spec": spec, "name": "../somewhere/mine.toml"})
     assert r.status_code == 400 and words in r.json()["error"]
+    assert r.json()["error"].startswith("mine.toml")
 
 
 def test_garbage_requests_get_400(client):

@@ -68,11 +68,11 @@ def endpoint(handler: Callable[[dict], Awaitable[Any] | Any], seconds: float = 1
     return route
 
 
-def _network(data: dict) -> Network:
+def _network(data: dict, file: str | None = None) -> Network:
     text = data.get("spec")
     if not isinstance(text, str) or not text.strip():
-        raise SpecError("missing spec", key="spec", expected="the spec TOML text")
-    return state.network_from_text(text)
+        raise SpecError("missing spec", file=file, key="spec", expected="the spec TOML text")
+    return state.network_from_text(text, file)
 
 
 def _describe(net: Network) -> dict[str, Any]:
@@ -104,8 +104,8 @@ def build(data: dict, config: dict) -> dict:
 
 
 def open_spec(data: dict, config: dict) -> dict:
-    name = str(data.get("name", "spec"))[:80]
-    net = _network(data)
+    name = Path(str(data.get("name", "spec.toml"))[:80]).name or "spec.toml"
+    net = _network(data, name)
     base = state.settings_from_query({k: str(v)[:200] for k, v in data.get("query", {}).items()
                                       if k in ("seed", "dataset", "noise", "lr", "batch")}
                                      if isinstance(data.get("query"), dict) else {})

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -204,14 +205,18 @@ def _target(settings: Settings) -> list[str]:
     return ["0.5"] * out.units
 
 
-def network_from_text(text: str, name: str = "spec") -> Network:
-    """A pasted or opened spec file, bounded in size and shape."""
+def network_from_text(text: str, file: str | None = None) -> Network:
+    """A pasted or opened spec file, bounded in size and shape; errors name ``file``."""
     if len(text.encode("utf-8", "replace")) > LIMITS["spec_bytes"]:
-        raise SpecError("spec too large", key="spec",
+        raise SpecError("spec too large", file=file, key="spec",
                         expected=f"at most {LIMITS['spec_bytes']} bytes")
-    net = loads(text, name=name if _NAME.match(name) else "spec")
-    check_bounds(net)
-    return net
+    stem = Path(file or "spec").stem
+    try:
+        return check_bounds(loads(text, name=stem if _NAME.match(stem) else "spec"))
+    except SpecError as exc:
+        if file and str(exc).startswith("<string>"):
+            raise SpecError(file + str(exc).removeprefix("<string>")) from None
+        raise
 
 
 def check_bounds(net: Network) -> Network:
