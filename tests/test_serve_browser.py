@@ -159,3 +159,9 @@ def test_the_builder_rebuilds_and_keeps_its_settings_in_the_url(page):
     wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, "#steps .katex"))
     assert not page.find_elements(By.CSS_SELECTOR, ".katex-error")
     shot(page.find_element(By.ID, "builder"), "builder.png")
+
+
+def test_no_script_errors_in_the_console(page):
+    errors = [e["message"] for e in page.get_log("browser")
+              if e["level"] == "SEVERE" and "Failed to load resource" not in e["message"]]
+    assert not errors, errors

@@ -100,11 +100,13 @@ async function setNetwork(r) {
   writeQuery(r.query);
   message("", true);
   configureTraining();
+  S.network = r.network; S.math = null;
+  for (const id of ["derivation", "given", "steps", "step-count", "check-table", "formula"]) $(id).textContent = "";
+  drawDiagram();
   const m = await api("math", { spec: S.spec });
-  if (!m) return;
+  if (!m) return;            // too large for the exact math: the message says so; training works
   S.math = m;
-  showDerivation(); drawDiagram(); S.shown = 1; showSteps(); buildCheckForm();
-  $("formula").textContent = "";
+  showDerivation(); S.shown = 1; showSteps(); buildCheckForm();
 }
 
 // -- the math ------------------------------------------------------------------------------------
@@ -139,7 +141,7 @@ function showSteps() {
 function drawDiagram() {
   const svg = $("diagram");
   svg.textContent = "";
-  const sizes = S.math.network.sizes, W = 420, H = 260, ns = "http://www.w3.org/2000/svg";
+  const sizes = S.network.sizes, W = 420, H = 260, ns = "http://www.w3.org/2000/svg";
   const pos = sizes.map((n, l) => Array.from({ length: n }, (_, k) =>
     [40 + l * (W - 80) / Math.max(1, sizes.length - 1), (k + 1) * H / (n + 1)]));
   const el = (tag, attrs) => { const e = document.createElementNS(ns, tag);
@@ -156,12 +158,13 @@ function drawDiagram() {
     if (l > 0) { c.setAttribute("data-element", `out${l}[${k + 1}]`); c.onclick = () => showFormula(c); }
     svg.append(c);
     const t = el("text", { x: x - 9, y: y + 4 });
-    t.textContent = l === 0 ? S.math.network.inputs[k] : (l === sizes.length - 1 ? `y${k + 1}` : `h${k + 1}`);
+    t.textContent = l === 0 ? S.network.inputs[k] : (l === sizes.length - 1 ? `y${k + 1}` : `h${k + 1}`);
     svg.append(t);
   }));
 }
 
 async function showFormula(target) {
+  if (!S.math) return;
   for (const e of $("diagram").querySelectorAll(".selected")) e.classList.remove("selected");
   target.classList.add("selected");
   const r = await api("formula", { spec: S.spec, element: target.getAttribute("data-element") });
@@ -332,9 +335,9 @@ async function start() {
   $("spec-file").onchange = () => readFile($("spec-file"), openSpec);
   $("csv-file").onchange = () => readFile($("csv-file"), (text, name) => {
     S.csv = text; S.csvName = name; $("dataset").value = "csv"; S.query = readQuery(); configureTraining(); });
-  $("step-next").onclick = () => { S.shown = Math.min(S.shown + 1, S.math.steps.length); showSteps(); };
-  $("step-back").onclick = () => { S.shown = Math.max(S.shown - 1, 0); showSteps(); };
-  $("step-all").onclick = () => { S.shown = S.math.steps.length; showSteps(); };
+  $("step-next").onclick = () => { if (!S.math) return; S.shown = Math.min(S.shown + 1, S.math.steps.length); showSteps(); };
+  $("step-back").onclick = () => { if (!S.math) return; S.shown = Math.max(S.shown - 1, 0); showSteps(); };
+  $("step-all").onclick = () => { if (!S.math) return; S.shown = S.math.steps.length; showSteps(); };
   for (const cmd of ["play", "pause", "step", "reset"]) $(cmd).onclick = () => send({ cmd });
   for (const b of document.querySelectorAll("[data-export]")) b.onclick = () => exportFile(b.dataset.export);
   $("check-form").onsubmit = checkNumbers;
