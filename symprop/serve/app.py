@@ -258,13 +258,9 @@ async def _handle(trainer: Trainer, raw: str) -> None:
             trainer.configure, net, settings,
             csv_text if isinstance(csv_text, str) else None,
             str(msg.get("csv_name", "upload.csv"))[:80])
-        await trainer_reply(trainer, {"type": "configured", **info})
+        trainer.send({"type": "configured", **info})     # in order with the trainer's own
     else:
         trainer.command(cmd)
-
-
-async def trainer_reply(trainer: Trainer, message: dict) -> None:
-    trainer.send(message)
 
 
 # -- the app -------------------------------------------------------------------------------------

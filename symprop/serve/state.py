@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -64,7 +64,6 @@ class Settings:
     noise: float = 0.0
     learning_rate: float = 0.5
     batch: int = 10
-    extra: dict[str, str] = field(default_factory=dict)
 
     def query(self) -> dict[str, str]:
         layers = ",".join(f"{s.units}:{s.activation}:{int(s.bias)}" for s in self.layers)
@@ -111,8 +110,6 @@ def decimal_text(text: Any, key: str) -> str:
 def settings_from_query(query: dict[str, str]) -> Settings:
     """Read the builder's settings from URL parameters; missing ones take the defaults."""
     base = Settings()
-    known = {"inputs", "layers", "loss", "seed", "dataset", "noise", "lr", "batch"}
-    extra = {k: v for k, v in query.items() if k not in known}
     inputs = parse_int(query.get("inputs", base.inputs), "inputs", 1, int(LIMITS["inputs"]))
     layers = base.layers
     if "layers" in query:
@@ -138,8 +135,7 @@ def settings_from_query(query: dict[str, str]) -> Settings:
         noise=parse_real(query.get("noise", base.noise), "noise", 0.0, 0.5),
         learning_rate=parse_real(query.get("lr", base.learning_rate), "lr", 0.0,
                                  float(LIMITS["learning_rate"])),
-        batch=parse_int(query.get("batch", base.batch), "batch", 1, int(LIMITS["batch"])),
-        extra=extra)
+        batch=parse_int(query.get("batch", base.batch), "batch", 1, int(LIMITS["batch"])))
 
 
 def _layer(text: str, i: int) -> LayerSetting:
