@@ -22,6 +22,7 @@ VERBS = {
     "predict": ("symprop.runtime.predict_cli", "predict with a saved model (labels and "
                 "probabilities)"),
     "sweep": ("symprop.sweep.cli", "run a grid of trainings on Dask"),
+    "serve": ("symprop.serve.cli", "the Playground page: the math, live training, check numbers"),
 }
 
 
