@@ -20,6 +20,7 @@ VERBS = {
     "codegen": ("symprop.codegen.cli", "write the generated numba kernel module"),
     "train": ("symprop.runtime.cli", "train a network with the generated kernels"),
     "sweep": ("symprop.sweep.cli", "run a grid of trainings on Dask"),
+    "exercise": ("symprop.classroom.cli", "per-student exercise variants, sheets and answer keys"),
 }
 
 

@@ -17,6 +17,7 @@ from ..check.display import latex_name
 from ..check.numeric import fmt
 from . import latex
 from .config import ExerciseConfig
+from .safe import cell
 from .variants import Variant
 
 
@@ -160,6 +161,6 @@ def variants_csv(variants: list[Variant], config: ExerciseConfig, asked: list[Ad
                 flat += value
             else:
                 flat.append(value)
-        writer.writerow([v.student.id, v.student.name, v.code, v.attempt, *flat,
+        writer.writerow([cell(v.student.id), cell(v.student.name), v.code, v.attempt, *flat,
                          *(rounded(v.numbers[a], config.decimals) for a in asked)])
     return buffer.getvalue()
