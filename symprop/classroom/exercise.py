@@ -21,7 +21,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..addresses import Address
 from ..errors import SpecError
 from ..io import write_atomic
 from . import latex
@@ -51,8 +50,8 @@ class Made:
     problems: list[str] = field(default_factory=list)     # PDFs that did not compile
 
 
-def _job(spec_copy: str, config: ExerciseConfig, entry: dict[str, Any], proof: str,
-         folder: str, pdf: bool) -> dict[str, Any]:
+def _job(spec_copy: str, config: ExerciseConfig, entry: dict[str, Any], folder: str,
+         pdf: bool) -> dict[str, Any]:
     """One student's files (run in a worker process): sheet, claims template, key."""
     from .variants import variant_network
 
@@ -71,11 +70,10 @@ def _job(spec_copy: str, config: ExerciseConfig, entry: dict[str, Any], proof: s
     if worst > _AGREE:      # pragma: no cover - two derivations of the same step disagree
         raise SpecError(f"the exact and the 50-digit values of {student.id!r} disagree by "
                         f"{worst:.1e}", key="exercise")
-    variant.checks += [proof, "SymPy's exact worked example and the checker's 50-digit replay "
-                       f"agree on all {len(exact)} quantities of the step (within 1e-40)"]
+    variant.checks.append("SymPy's exact worked example and the checker's 50-digit replay "
+                          f"agree on all {len(exact)} quantities of the step (within 1e-40)")
     where = Path(folder)
-    files = [write_atomic(where / "claims.toml", claims_template(variant, config, asked)),
-             write_atomic(where / "key.json", json.dumps(
+    files = [write_atomic(where / "key.json", json.dumps(
                  key_json(variant, config, asked, exact), indent=2, ensure_ascii=False) + "\n")]
     context = key_context(variant, config, asked)
     sheet = sheet_tex(variant, config, asked)
@@ -93,8 +91,10 @@ def _job(spec_copy: str, config: ExerciseConfig, entry: dict[str, Any], proof: s
 
 
 def make_exercise(spec: str | Path, roster: str | Path, out: str | Path, *, pdf: bool = True,
-                  workers: int | None = None) -> Made:
-    """Draw every student's variant and write all files (see the module docstring)."""
+                  workers: int | None = None, documents: bool = True) -> Made:
+    """Draw every student's variant and write all files (see the module docstring).
+    ``documents=False`` writes only what marking needs (manifest, spec, claims templates,
+    variants.csv, moodle.xml): no sheets, no keys."""
     spec, out = Path(spec), Path(out)
     data = read_toml(spec)
     base = load_network(spec, data)
@@ -107,18 +107,22 @@ def make_exercise(spec: str | Path, roster: str | Path, out: str | Path, *, pdf:
     spec_copy = write_atomic(out / "spec.toml", spec.read_text(encoding="utf-8"))
     (out / "sheets").mkdir(parents=True, exist_ok=True)
     made = Made(out, variants, [spec_copy])
+    for v in variants:
+        v.checks.append(proof)
+        made.files.append(write_atomic(out / "students" / v.student.folder / "claims.toml",
+                                       claims_template(v, config, asked)))
     if pdf and latex.pdflatex() is None:
         made.problems.append("pdflatex is not installed: the .tex files are written, no PDFs")
         pdf = False
-    jobs = [(str(spec_copy), config, v.to_json(), proof, str(out / "students" / v.student.folder),
-             pdf) for v in variants]
+    jobs = [(str(spec_copy), config, v.to_json(), str(out / "students" / v.student.folder), pdf)
+            for v in variants] if documents else []
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     if workers == 1:
         results = [_job(*job) for job in jobs]
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_job, *zip(*jobs, strict=True)))
-    for v, result in zip(variants, results, strict=True):
+    for v, result in zip(variants, results, strict=False):     # no results without documents
         v.checks = result["checks"]
         made.files += [Path(f) for f in result["files"]]
         made.problems += result["problems"]
@@ -130,6 +134,8 @@ def make_exercise(spec: str | Path, roster: str | Path, out: str | Path, *, pdf:
         write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"),
         write_atomic(out / "variants.csv", variants_csv(variants, config, asked)),
         write_atomic(out / "moodle.xml", quiz_xml(variants, config, asked, rules))]
+    if not documents:
+        return made
     keys = key_tex([r["context"] for r in results], config.title,
                    f"Answer keys of all {len(variants)} variants (seed {config.seed})")
     made.files.append(write_atomic(out / "keys.tex", keys))
@@ -140,6 +146,3 @@ def make_exercise(spec: str | Path, roster: str | Path, out: str | Path, *, pdf:
             made.problems.append(f"{out / 'keys.pdf'}: {exc}")
     return made
 
-
-def asked_addresses(base, config: ExerciseConfig) -> list[Address]:
-    return [base.address(a) for a in config.ask]
