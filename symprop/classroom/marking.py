@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -332,9 +333,12 @@ def mark_class(context: ClassContext, sheets: list[Path], *, workers: int | None
     if workers == 1:
         marked = [mark_sheet(context, p) for p in sheets]
     else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                 initargs=(str(context.folder),)) as pool:
-            marked = list(pool.map(_mark_in_worker, [str(p) for p in sheets]))
+        try:
+            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                     initargs=(str(context.folder),)) as pool:
+                marked = list(pool.map(_mark_in_worker, [str(p) for p in sheets]))
+        except BrokenProcessPool:      # a worker died (memory, a signal): finish here
+            marked = [mark_sheet(context, p) for p in sheets]
     seen: dict[str, str] = {}
     for m in marked:
         if m.student_id and not m.problem:
