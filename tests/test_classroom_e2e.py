@@ -153,6 +153,7 @@ def test_a_class_of_30_gets_the_careful_markers_grades(tmp_path):
             assert sim.kind in named and "" not in named, (sid, sim.kind, named)
         assert row["copied_from"] == COPIERS.get(sid, ""), (sid, row["note"])
     assert book[BROKEN]["status"] == "no sheet"
+    assert book["s03"]["name"].startswith("'=HYPERLINK")      # never a spreadsheet formula
     broken = [r for r in rows if r["sheet"].endswith(f"{BROKEN}.toml")]
     assert broken[0]["status"] == "bad sheet" and "not valid TOML" in broken[0]["note"]
     # every mistake of the rule table was named for somebody
