@@ -247,3 +247,16 @@ def test_bad_sheets_are_listed_and_never_stop_the_rest(tmp_path):
     assert [a.category for a in bad.answers if a.address == "E"] == ["unreadable"]
     assert sum(a.category == "correct" for a in bad.answers) == len(context.asked) - 1
     assert mark_sheet(context, sheets / "missing.toml").problem     # no file: a reason
+
+
+@pytest.mark.parametrize("example, message", [
+    ("deep_softmax.toml", "too large for a hand calculation"),
+    ("perceptron.toml", "threshold units"),
+])
+def test_networks_that_are_no_hand_exercise_are_refused(tmp_path, example, message):
+    spec = tmp_path / example
+    spec.write_text((ROOT / "examples" / example).read_text(encoding="utf-8")
+                    + '\n[exercise]\nseed = 1\nask = ["E"]\n', encoding="utf-8")
+    data = read_toml(spec)
+    with pytest.raises(SpecError, match=message):
+        exercise_config(data, load_network(spec, data), str(spec))

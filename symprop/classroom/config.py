@@ -8,6 +8,7 @@ that names the file, the key and what was expected.
 from __future__ import annotations
 
 import csv
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -28,6 +29,10 @@ DRAWN = {
     "target": "the example's targets d",
     "learning_rate": "the learning rate η",
 }
+
+#: an exercise is a hand calculation: more weights and biases than this is refused (the exact
+#: key and every sheet's check cost grows fast with the network)
+MAX_PARAMETERS = 32
 
 #: the scoring categories of a marked answer and the credit a teacher would expect by default:
 #: a value explained by rounding is not a mistake (full credit); one that follows correctly
@@ -171,6 +176,14 @@ def exercise_config(data: dict[str, Any], network, where: str) -> ExerciseConfig
     if network.example is None:
         raise SpecError("no worked example", file=where, key="example",
                         expected="an [example] table: the step the students compute")
+    if network.is_perceptron:
+        raise SpecError("threshold units have no backpropagation step", file=where,
+                        key="network.layers", expected="differentiable layers for an exercise")
+    count = sum(math.prod(shape) for shape in network.param_shapes().values())
+    if count > MAX_PARAMETERS:
+        raise SpecError(f"too large for a hand calculation ({count} weights and biases)",
+                        file=where, key="network.layers",
+                        expected=f"at most {MAX_PARAMETERS} weights and biases")
     canonical = []
     for i, text in enumerate(ask, start=1):
         address = network.address(text)         # SpecError names the bad address
