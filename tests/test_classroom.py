@@ -260,3 +260,26 @@ def test_networks_that_are_no_hand_exercise_are_refused(tmp_path, example, messa
     data = read_toml(spec)
     with pytest.raises(SpecError, match=message):
         exercise_config(data, load_network(spec, data), str(spec))
+
+
+def test_check_class_bad_input_is_one_spec_error(tmp_path):
+    import argparse
+
+    from symprop.classroom.cli import add_class_arguments, run_class
+
+    made = make_exercise(SPEC, _roster(tmp_path / "r.csv", [("a1", "Ada")]),
+                         tmp_path / "class", pdf=False, documents=False)
+    parser = argparse.ArgumentParser()
+    add_class_arguments(parser)
+    cases = [([], "nothing to check"),
+             (["--class", str(tmp_path / "nope")], "not a folder"),
+             (["--class", str(tmp_path)], "no exercise.json"),
+             (["--class", str(made.out)], "no sheets to mark"),
+             (["--class", str(made.out / "sheets"), "--out", str(tmp_path / "g.xlsx")],
+              "ending in .csv"),
+             (["--class", str(made.out), "--responses", str(tmp_path / "r.csv")],
+              "no answer columns")]
+    for argv, message in cases:
+        with pytest.raises(SpecError, match=message):
+            run_class(parser.parse_args(argv))
+    assert not (made.out / "gradebook.csv").exists()
