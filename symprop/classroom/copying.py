@@ -22,10 +22,10 @@ class Suspicion:
     compared: int          # answers that could tell the two variants apart
     own: int               # of those, answers that round from their own variant
 
-    def sentence(self) -> str:
+    def sentence(self, code: str = "") -> str:
+        variant = f"{self.other_id}'s variant" + (f" ({code})" if code else "")
         return (f"possibly copied: {self.matches} of {self.compared} answers that differ "
-                f"between the two variants follow {self.other_id}'s variant "
-                f"({self.own} follow their own)")
+                f"between the two variants follow {variant} ({self.own} follow their own)")
 
 
 def suspect(claims: dict[str, tuple[Decimal, Decimal]], own_id: str,

@@ -265,7 +265,8 @@ def _mark(context: ClassContext, path: str, marked: Marked) -> None:
         marked.attention.insert(0, "nothing claimed")
     marked.copied = suspect(parsed, student_id, context.answers)
     if marked.copied:
-        marked.attention.append(marked.copied.sentence())
+        other = context.students[marked.copied.other_id]
+        marked.attention.append(marked.copied.sentence(other["code"]))
     header = _header(marked, context)
     if result is not None:
         marked.report = header + "\n" + to_markdown(result)
