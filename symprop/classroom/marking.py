@@ -150,14 +150,15 @@ def _sheet_claims(data: dict[str, Any], path: str) -> tuple[str, dict[str, Any]]
     return str(student["id"]).strip(), claims
 
 
-def _categories(network, result, given: dict[Address, Decimal]) -> dict[Address, str]:
+def _categories(network, derivation, result, given: dict[Address, Decimal]
+                ) -> dict[Address, str]:
     """correct · consistent · carried_forward · wrong per claim: a consistent value whose own
     earlier values go back to a wrong one is an error carried forward, one that only rounded
-    correct values is consistent."""
-    from ..check.judge import exact_side
-    from ..check.replay import Replay
+    correct values is consistent. Which claimed values a value was computed from is the
+    checker's own replay's answer (a claimed value ends the trail, as it does there)."""
+    from ..check.replay import Plan, Replay
 
-    plan = exact_side(network)[2]
+    plan = Plan(network, derivation)
     replay = Replay(plan, given=given).run()
     index = {a: i for i, a in enumerate(plan.order)}
     tainted: dict[Address, bool] = {}
@@ -237,7 +238,7 @@ def _mark(context: ClassContext, path: str, marked: Marked) -> None:
     if written:
         result = check(network.with_(claims=written, source=path))
         given = {r.claim.address: r.claim.value for r in result.claims}
-        categories = _categories(network, result, given)
+        categories = _categories(network, context.derivation, result, given)
         results = {str(r.claim.address): (r, categories[r.claim.address])
                    for r in result.claims}
     rules = context.rules
