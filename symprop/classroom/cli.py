@@ -9,12 +9,8 @@ a sheet) · 2 bad input (one line, from `SpecError`).
 from __future__ import annotations
 
 import argparse
-import os
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from ..errors import SpecError
-from ..io import write_atomic
 
 
 def _workers(text: str) -> int:
@@ -70,68 +66,17 @@ def add_class_arguments(parser: argparse.ArgumentParser) -> None:
                        help="processes (default: all cores)")
 
 
-def _folders(path: Path) -> tuple[Path, Path]:
-    """(exercise folder, sheets folder) from what the user named."""
-    from .exercise import MANIFEST
-
-    if not path.is_dir():
-        raise SpecError("not a folder", file=str(path), key="--class",
-                        expected="an exercise folder or its sheets/ folder")
-    if (path / MANIFEST).is_file():
-        return path, path / "sheets"
-    if (path.parent / MANIFEST).is_file():
-        return path.parent, path
-    raise SpecError("no exercise.json here or in the folder above", file=str(path),
-                    key="--class", expected="the --out folder of `symprop exercise`, or a "
-                    "folder of sheets inside it")
-
-
 def run_class(args: argparse.Namespace) -> int:
-    from . import latex
-    from .gradebook import attention_list, gradebook_csv, mistake_chart, summary_markdown
-    from .marking import load_class, mark_class, missing_sheets
-    from .moodle import sheets_from_responses
+    from .gradebook import mark_folder
 
     if getattr(args, "class_dir", None) is None:
         raise SpecError("nothing to check", key="FILE",
                         expected="a spec file with [claims], or --class DIR")
-    exercise, sheets_dir = _folders(Path(args.class_dir))
-    context = load_class(exercise)
-    out = Path(args.class_out) if args.class_out else exercise / "gradebook.csv"
-    if out.suffix.lower() != ".csv":
-        raise SpecError("not a CSV file name", key="--out", expected="a file ending in .csv",
-                        got=str(out))
-    if args.responses:
-        sheets_dir = out.parent / "responses"
-        sheets = sheets_from_responses(args.responses, context.asked, sheets_dir)
-    else:
-        sheets = sorted(p for p in sheets_dir.glob("*.toml") if p.is_file()) \
-            if sheets_dir.is_dir() else []
-    if not sheets:
-        raise SpecError("no sheets to mark", file=str(sheets_dir), key="--class",
-                        expected="filled-in claims files (*.toml)")
-    marked = mark_class(context, sheets, workers=args.class_workers)
-    missing = missing_sheets(context, marked)
-    reports = out.parent / "reports"
-    write_atomic(out, gradebook_csv(marked, missing, context))
-    chart = mistake_chart(marked, out.parent / "mistakes.png")
-    write_atomic(out.parent / "summary.md", summary_markdown(
-        marked, missing, context, chart.name if chart else None))
-    done = [m for m in marked if not m.problem]
-    for m in done:
-        write_atomic(reports / f"{m.folder}.md", m.report)
-    failed: list[str] = []
-    if not args.class_no_pdf and latex.pdflatex() is not None:
-        def compile_one(m) -> None:
-            try:
-                latex.compile_pdf(m.report_tex, reports / f"{m.folder}.pdf")
-            except latex.LatexFailed as exc:
-                failed.append(f"{reports / m.folder}.pdf: {exc}")
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            list(pool.map(compile_one, [m for m in done if m.report_tex]))
-    attention = attention_list(marked, missing)
-    print(f"marked {len(done)} of {len(marked)} sheets against {len(context.students)} variants;"
-          f" gradebook {out}, reports in {reports}, summary {out.parent / 'summary.md'}")
-    for item in attention + failed:
+    run = mark_folder(args.class_dir, out=args.class_out, responses=args.responses,
+                      pdf=not args.class_no_pdf, workers=args.class_workers)
+    print(f"marked {run.marked_count} of {len(run.marked)} sheets against {run.variants} "
+          f"variants; gradebook {run.gradebook}, reports in {run.reports}, summary "
+          f"{run.summary}")
+    for item in run.attention + run.failed:
         print(f"needs attention: {item}")
-    return 1 if attention or failed else 0
+    return 1 if run.attention or run.failed else 0

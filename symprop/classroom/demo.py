@@ -4,7 +4,6 @@ gradebook, reports and class summary."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -27,9 +26,9 @@ def write_class(out_dir: str | Path, *, pdf: bool = True) -> list[tuple[str, str
     """Run the whole class workflow into ``out_dir``; the files made, with what each is
     (paths relative to ``out_dir``), for the demo's index."""
     from . import simulate as S
-    from .cli import run_class
     from .config import load_network
     from .exercise import make_exercise
+    from .gradebook import mark_folder
 
     out = Path(out_dir)
     made = make_exercise(EXAMPLES / "exercise_lecture_221.toml", EXAMPLES / "students.csv",
@@ -46,8 +45,7 @@ def write_class(out_dir: str | Path, *, pdf: bool = True) -> list[tuple[str, str
                  S.copier(shape, last.params, asked, last.student.id, sims[0][1])))
     for _, sim in sims:
         write_atomic(out / "sheets" / f"{sim.student_id}.toml", S.claims_toml(sim))
-    run_class(argparse.Namespace(class_dir=str(out), class_out=str(out / "gradebook.csv"),
-                                 responses=None, class_no_pdf=not pdf, class_workers=None))
+    mark_folder(out, pdf=pdf)
     from .marking import load_class
 
     rules = load_class(out).rules

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from ..errors import SpecError
 from ..io import write_atomic
 from .config import Student
-from .marking import ClassContext, Marked
+from .marking import ClassContext, Marked, load_class, mark_class, missing_sheets
 from .safe import cell, markdown_text
 
 CATEGORIES = ("correct", "consistent", "carried_forward", "wrong", "blank")
@@ -135,3 +139,81 @@ def mistake_chart(marked: list[Marked], path: str | Path) -> Path | None:
     fig.savefig(buffer, format="png", dpi=100)
     plt.close(fig)
     return write_atomic(path, buffer.getvalue())
+
+
+# -- a folder of sheets, marked and written up ---------------------------------------------------
+@dataclass
+class ClassRun:
+    marked: list[Marked]
+    variants: int
+    gradebook: Path
+    reports: Path
+    summary: Path
+    attention: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)       # report PDFs that did not compile
+
+    @property
+    def marked_count(self) -> int:
+        return sum(not m.problem for m in self.marked)
+
+
+def find_exercise(path: Path) -> tuple[Path, Path]:
+    """(exercise folder, sheets folder) from what the user named."""
+    from .exercise import MANIFEST
+
+    if not path.is_dir():
+        raise SpecError("not a folder", file=str(path), key="--class",
+                        expected="an exercise folder or its sheets/ folder")
+    if (path / MANIFEST).is_file():
+        return path, path / "sheets"
+    if (path.parent / MANIFEST).is_file():
+        return path.parent, path
+    raise SpecError("no exercise.json here or in the folder above", file=str(path),
+                    key="--class", expected="the --out folder of `symprop exercise`, or a "
+                    "folder of sheets inside it")
+
+
+def mark_folder(path: str | Path, *, out: str | Path | None = None,
+                responses: str | Path | None = None, pdf: bool = True,
+                workers: int | None = None) -> ClassRun:
+    """Mark every sheet of an exercise (or an LMS response export) and write the gradebook,
+    a report per student (Markdown, and PDF when ``pdf``), the summary and its chart."""
+    from . import latex
+    from .moodle import sheets_from_responses
+
+    exercise, sheets_dir = find_exercise(Path(path))
+    context = load_class(exercise)
+    book = Path(out) if out else exercise / "gradebook.csv"
+    if book.suffix.lower() != ".csv":
+        raise SpecError("not a CSV file name", key="--out", expected="a file ending in .csv",
+                        got=str(book))
+    if responses:
+        sheets_dir = book.parent / "responses"
+        sheets = sheets_from_responses(responses, context.asked, sheets_dir)
+    else:
+        sheets = sorted(p for p in sheets_dir.glob("*.toml") if p.is_file()) \
+            if sheets_dir.is_dir() else []
+    if not sheets:
+        raise SpecError("no sheets to mark", file=str(sheets_dir), key="--class",
+                        expected="filled-in claims files (*.toml)")
+    marked = mark_class(context, sheets, workers=workers)
+    missing = missing_sheets(context, marked)
+    reports, summary = book.parent / "reports", book.parent / "summary.md"
+    write_atomic(book, gradebook_csv(marked, missing, context))
+    chart = mistake_chart(marked, book.parent / "mistakes.png")
+    write_atomic(summary, summary_markdown(marked, missing, context,
+                                           chart.name if chart else None))
+    done = [m for m in marked if not m.problem]
+    for m in done:
+        write_atomic(reports / f"{m.folder}.md", m.report)
+    run = ClassRun(marked, len(context.students), book, reports, summary,
+                   attention_list(marked, missing))
+    if pdf and latex.pdflatex() is not None:
+        def compile_one(m: Marked) -> None:
+            try:
+                latex.compile_pdf(m.report_tex, reports / f"{m.folder}.pdf")
+            except latex.LatexFailed as exc:
+                run.failed.append(f"{reports / m.folder}.pdf: {exc}")
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            list(pool.map(compile_one, [m for m in done if m.report_tex]))
+    return run
