@@ -63,7 +63,11 @@ def description(network) -> str:
 
 def sheet_tex(variant: Variant, config: ExerciseConfig, asked: list[Address]) -> str:
     from ..derive.example import initial_weights
-    from ..render.slides import network_block
+
+    try:
+        from ..render.picture import network_block
+    except ImportError:      # render before its split into modules (drop after the merge)
+        from ..render.slides import network_block
 
     net = variant.network
     return latex.render(
