@@ -22,6 +22,7 @@ VERBS = {
     "predict": ("symprop.runtime.predict_cli", "predict with a saved model (labels and "
                 "probabilities)"),
     "sweep": ("symprop.sweep.cli", "run a grid of trainings on Dask"),
+    "exercise": ("symprop.classroom.cli", "per-student exercise variants, sheets and answer keys"),
     "serve": ("symprop.serve.cli", "the Playground page: the math, live training, check numbers"),
 }
 

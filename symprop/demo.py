@@ -296,6 +296,14 @@ class Demo:
         self.numbers.update({"relu_sum_exact_max_error": exact_err,
                              "relu_sum_max_error": learned_err, "relu_sum_epochs": epochs})
 
+    def classroom(self) -> None:
+        from .classroom.demo import write_class
+
+        for name, what in write_class(self.out / "class", pdf=not self.quick):
+            self.add(f"class/{name}", what)
+        self.say("five students' variants drawn, their simulated sheets marked: "
+                 "class/summary.md, class/gradebook.csv")
+
     def _files(self, run, what: str) -> None:
         curve = "loss and accuracy per epoch" if run.task == "classification" else \
             "loss per epoch"
@@ -365,6 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         demo.step("6. XOR with a 2-2-1 sigmoid network", demo.xor)
         demo.step("7. Playground spiral", demo.spiral)
         demo.step("8. the lecture's ReLU sum Z(x)", demo.relu_sum)
+        demo.step("9. a class of 5: variants, sheets, keys, marking", demo.classroom)
     except SpecError as exc:
         print(f"symprop demo: error: {exc}", file=sys.stderr)
         return 2
