@@ -18,10 +18,14 @@ def test_quick_demo_writes_the_index_and_its_files(tmp_path, capsys):
     for name in ["lecture_example.md", "kernels/lecture_221.py", "kernels/perceptron.py",
                  "perceptron.md", "xor.png", "xor_boundary.png", "spiral.png",
                  "spiral_boundary.png", "relu_sum.png", "relu_sum_fit.png",
-                 "relu_sum_exact.png", "summary.json"]:
+                 "relu_sum_exact.png", "summary.json", "class/gradebook.csv",
+                 "class/summary.md"]:
         assert name in linked, name
     for name in linked:
-        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+        if name.endswith("/"):        # a folder: the class's sheets, keys, reports
+            assert (out / name).is_dir() and any((out / name).iterdir()), name
+        else:
+            assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     summary = json.loads((out / "summary.json").read_text())
     n = summary["numbers"]
     assert n["E_plus"] < n["E"]
