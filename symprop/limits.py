@@ -60,6 +60,9 @@ _TABLE = (
     Limit("train_rows", 10**7, "rows", "generated data is held in memory"),
     Limit("batch_size", 10**7, "rows", "a minibatch is held in memory"),
     Limit("sweep_runs", 10**4, "runs", "grid points times seeds, each a whole training"),
+    Limit("sweep_workers", 64, "worker processes",
+          "each embedded worker is a process of its own with its own compiled kernels"),
+    Limit("sweep_retries", 10, "retries", "a run that failed ten times will fail again"),
 )
 
 LIMITS: dict[str, Limit] = {limit.name: limit for limit in _TABLE}
