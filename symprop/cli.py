@@ -24,10 +24,20 @@ VERBS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error told in one line (and where to find the usage)."""
+
+    def error(self, message: str):
+        verb = self.prog.partition(" ")[2]
+        _say(f"error: {verb + ': ' if verb else ''}{message} (see {self.prog} --help)", 2)
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="symprop", description="Neural networks as exact mathematics and fast kernels.")
-    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB",
+                                parser_class=_Parser)
     for verb, (module_name, help_text) in VERBS.items():
         p = sub.add_parser(verb, help=help_text, description=help_text)
         try:

@@ -52,8 +52,9 @@ _TABLE = (
           "unrolled kernels write one line per weight, and numba compiles them in minutes "
           "beyond this (use --shape loops)"),
     # train and sweep
-    Limit("train_layers", 50, "layers",
-          "numba compiles a kernel per layer; 200 layers run out of memory after minutes"),
+    Limit("train_layers", 16, "layers",
+          "numba's compile time and memory grow with every layer (21 layers: minutes and "
+          "0.5 GB; 200 run out of memory)"),
     Limit("train_parameters", 10**7, "weights and biases",
           "parameters, gradients and momentum are kept in memory several times over"),
     Limit("train_epochs", 10**6, "epochs", "a longer training is a mistake in the flags"),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import SpecError
 from .grid import parse_grid, parse_seeds
 from .runner import DEFAULTS, run_sweep
 
@@ -63,10 +62,6 @@ def _check_sizes(network, grid, seeds, args: argparse.Namespace) -> None:
 
     check("sweep_runs", len(points(grid)) * len(seeds), key="--grid/--seeds", what="runs")
     check("sweep_workers", args.workers, key="--workers")
-    if args.workers < 1 or args.retries < 0:
-        raise SpecError("bad worker or retry count", key="--workers/--retries",
-                        expected="--workers >= 1 and --retries >= 0",
-                        got=(args.workers, args.retries))
     check("sweep_retries", args.retries, key="--retries")
     for name in ("epochs", "batch_size"):
         for value in [getattr(args, name), *grid.get(name, [])]:
