@@ -244,8 +244,9 @@ def refuse_unknown(table: dict, allowed: tuple[str, ...] | list[str], *, file: s
     for name in table:
         if name not in allowed:
             full = f"{key}.{name}" if key else str(name)
-            close = difflib.get_close_matches(str(name), allowed, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            lower = {k.lower(): k for k in allowed}       # w2 -> W2 too
+            close = difflib.get_close_matches(str(name).lower(), list(lower), n=1)
+            hint = f"did you mean {lower[close[0]]!r}? " if close else ""
             raise SpecError(f"unknown key ({hint}known: {', '.join(allowed)})",
                             file=file, key=full)
 
@@ -419,8 +420,10 @@ def _parse(text: str, where: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"not valid TOML ({exc})", file=where) from None
-    except ValueError:      # an integer past Python's digit limit
-        raise SpecError("a number with too many digits", file=where,
+    except ValueError:      # an integer past Python's digit limit: say where it is
+        long = re.search(rf"\d{{{limit('number_digits') + 1},}}", text)
+        line = f" on line {text.count(chr(10), 0, long.start()) + 1}" if long else ""
+        raise SpecError(f"a number with too many digits{line}", file=where,
                         expected=f"at most {limit('number_digits')} digits") from None
     except RecursionError:
         raise SpecError("arrays or tables nested too deeply", file=where) from None
