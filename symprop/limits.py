@@ -35,6 +35,9 @@ _TABLE = (
           "a name has to fit on a slide and in a formula"),
     Limit("notation_chars", 200, "characters",
           "a notation symbol is a short piece of LaTeX"),
+    Limit("example_net_magnitude", 10**4, "as a net input",
+          "a worked example rounds exact values such as e^(-net) for slides and checks, "
+          "which takes minutes for net inputs near 10^5 (and floats overflow past 709)"),
     Limit("network_layers", 1000, "layers",
           "no verb handles deeper networks in reasonable time"),
     Limit("network_parameters", 10**8, "weights and biases",
@@ -80,5 +83,8 @@ def check(name: str, size: int, *, key: str | None = None, file: str | None = No
     lim = LIMITS[name]
     if size > lim.value:
         what = what or lim.unit
-        raise SpecError(f"too large: {size:,} {what}, over the limit of {lim.value:,} "
+        shown = f"{size:,}" if size < 10**15 else \
+            f"about 10^{int(size.bit_length() * 0.30103)}"   # neither str() nor float() of
+        # a huge int is safe
+        raise SpecError(f"too large: {shown} {what}, over the limit of {lim.value:,} "
                         f"({lim.why})", file=file, key=key)

@@ -125,6 +125,7 @@ class Network:
         object.__setattr__(self, "weights", _check_weights(self, self.weights))
         if self.example is not None:
             _check_example(self, self.example)
+            _check_example_size(self)
         object.__setattr__(self, "notation", {**NOTATION_DEFAULTS, **self.notation})
         _check_notation(self)
         for table in ("labels", "claims", "formulas"):
@@ -377,6 +378,27 @@ def _check_example(net: Network, ex: Example) -> None:
     if len(ex.target) != net.sizes[-1]:
         raise SpecError("wrong target length", file=net.source, key="example.target",
                         expected=f"{net.sizes[-1]} numbers", got=list(map(str, ex.target)))
+
+
+#: activations whose outputs lie in [-1, 1] whatever the net input (others pass it on)
+_BOUNDED_OUTPUTS = frozenset({"sigmoid", "tanh", "softmax", "step", "sign", "threshold"})
+
+
+def _check_example_size(net: Network) -> None:
+    """Refuse a worked example whose net inputs may exceed `example_net_magnitude`: an upper
+    bound from |w|·max|input| + |b| layer by layer, computed before any exact arithmetic."""
+    if not all(name in net.weights for name in net.param_shapes()):
+        return
+    largest = max((abs(float(v)) for v in net.example.input), default=0.0)
+    for l, layer in enumerate(net.layers, start=1):
+        rows = net.weights[f"W{l}"]
+        bias = net.weights.get(f"b{l}", (0,) * layer.units)
+        bound = max(sum(abs(float(w)) for w in row) * largest + abs(float(b))
+                    for row, b in zip(rows, bias, strict=True))
+        check_limit("example_net_magnitude", math.ceil(bound), file=net.source,
+                    key=f"weights.W{l}", what=f"as the largest net input of layer {l} "
+                    "(at most)")
+        largest = 1.0 if layer.activation in _BOUNDED_OUTPUTS else bound + 1.0
 
 
 def _check_notation(net: Network) -> None:

@@ -86,6 +86,17 @@ def test_numbers_are_capped_when_read(tmp_path, written, limit_name):
     assert not (tmp_path / "deck.tex").exists()
 
 
+@pytest.mark.parametrize("weights", ["[[1e5, -1e5], [0.4, 0.6]]", "[[1e99, 0], [0, 0]]"])
+def test_worked_example_with_huge_net_inputs_refused(tmp_path, weights):
+    """Weights like 1e5 or 1e99 made slides hang or fail while rounding e^(-net)."""
+    spec = write(tmp_path, SMALL.replace("W1 = [[0.1, 0.8], [0.4, 0.6]]", f"W1 = {weights}"))
+    for argv in (["slides", spec, "-o", "deck.tex"], ["derive", spec, "--example"]):
+        line = refused(argv, folder=tmp_path, key="weights.W1", within_s=10)
+        assert limit_text("example_net_magnitude") in line
+    small = SMALL.replace("W1 = [[0.1, 0.8], [0.4, 0.6]]", "W1 = [[1e3, -1e3], [0.4, 0.6]]")
+    loads(small)       # net inputs up to ~900: accepted
+
+
 def test_numbers_within_the_caps_stay_exact():
     assert exact("1e100", file=None, key="k") == 10**100
     assert exact("-0.0025", file=None, key="k") * 400 == -1
