@@ -389,6 +389,12 @@ def test_sweep_resume_with_non_numeric_cells(tmp_path, cell_column, cell):
     assert "line 2" in line and cell_column in line
 
 
+def test_sweep_scheduler_that_is_not_an_address(tmp_path):
+    spec = write(tmp_path, SMALL)
+    refused(["sweep", spec, "--data", "xor", "--scheduler", "garbage", "--out", "r.csv"],
+            folder=tmp_path, key="--scheduler", within_s=60)
+
+
 @pytest.mark.parametrize("blob, key", [
     (b"x1,x2,y\n0,0,0\n0,1\n", "ragged"), (b"x1,x2,y\n0,abc,0\n1,1,1\n", "non-numeric"),
     (b"x1,x2,y\n0,\x000,0\n", None), (b"\xff\xfe\x00garbage", None), (b"", "empty"),

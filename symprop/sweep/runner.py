@@ -228,7 +228,7 @@ def connect(scheduler: str | None = None, workers: int = 2, client: Any = None
     if scheduler:
         try:
             c = Client(scheduler, timeout="20s")
-        except OSError as exc:
+        except (OSError, ValueError, TypeError) as exc:    # unreachable, or not an address
             raise SpecError(f"cannot reach the Dask scheduler ({exc})", key="--scheduler",
                             expected="the address of a running scheduler, e.g. "
                             "tcp://host:8786", got=scheduler) from None
