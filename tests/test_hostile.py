@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
+import subprocess
 import tempfile
 import tomllib
 from pathlib import Path
@@ -196,7 +198,7 @@ def test_train_with_mutated_flags_and_data(flags, data, source):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         write_secret(folder)
-        (folder / "spec.toml").write_text(TRAIN_SPEC, encoding="utf-8")
+        shutil.copy(ROOT / "examples" / "train_xor_221.toml", folder / "spec.toml")
         (folder / "data.csv").write_bytes(data.draw(mutated_csv()))
         argv = ["train", "spec.toml", "--data", source, "--epochs", "2"]
         for flag in flags:
@@ -257,6 +259,35 @@ def test_mutated_specs_slides_pdf(text):
         write_secret(folder)
         (folder / "spec.toml").write_text(text, encoding="utf-8", errors="surrogatepass")
         _check_run(folder, ["slides", "spec.toml", "-o", "out/deck.tex", "--pdf"], ["out"])
+
+
+INJECTIONS = {
+    "inputs": ("inputs = [\"A\", \"B\"]", 'inputs = ["A", "\\\\input{{{secret}}}"]'),
+    "notation": ("[example]", '[notation]\nx = "\\\\text{{\\\\input{{{secret}}}}}"\n[example]'),
+}
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex")
+@pytest.mark.parametrize("route", [
+    "inputs",
+    pytest.param("notation", marks=pytest.mark.xfail(
+        strict=False, reason="issue 17 part 1 ([notation] whitelist, openin_any=p) is the "
+        "render engineer's; remove this mark when it is merged")),
+])
+def test_slides_pdf_keeps_local_files_out(tmp_path, route):
+    """A couple of real pdflatex runs: a file named in the spec never reaches the PDF."""
+    secret = write_secret(tmp_path)
+    text = (ROOT / "examples" / "lecture_221.toml").read_text(encoding="utf-8")
+    old, new = INJECTIONS[route]
+    assert old in text
+    (tmp_path / "spec.toml").write_text(text.replace(old, new.format(secret=secret), 1),
+                                        encoding="utf-8")
+    _check_run(tmp_path, ["slides", "spec.toml", "-o", "out/deck.tex", "--pdf"], ["out"])
+    pdf = tmp_path / "out" / "deck.pdf"
+    if pdf.exists() and shutil.which("pdftotext"):
+        shown = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                               timeout=60).stdout
+        assert SECRET not in shown
 
 
 def test_secret_is_a_real_file(tmp_path):
