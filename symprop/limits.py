@@ -54,6 +54,8 @@ _TABLE = (
     Limit("unrolled_parameters", 1024, "weights and biases",
           "unrolled kernels write lines per weight: generating 1,001 takes ~20 s, 4,001 "
           "over two minutes (use --shape loops)"),
+    Limit("threads", 256, "threads",
+          "each thread computes a slice of a minibatch; beyond the cores they only cost"),
     # train and sweep
     Limit("train_layers", 16, "layers",
           "numba's compile time and memory grow with every layer (21 layers: minutes and "

@@ -132,6 +132,18 @@ def test_huge_training_flags_refused(tmp_path, flag, value, limit_name):
     assert limit_text(limit_name) in line
 
 
+@pytest.mark.parametrize("argv, key", [
+    (["train", "{s}", "--data", "circle", "--data-seed", "-1"], "data_seed"),
+    (["sweep", "{s}", "--data", "circle", "--data-seed", "-1", "--out", "r.csv"], "data_seed"),
+    (["codegen", "{s}", "--threads", "99999", "--shape", "loops"], "--threads"),
+    (["sweep", "{s}", "--data", "xor", "--scheduler", "garbage", "--out", "r.csv"],
+     "--scheduler"),
+])
+def test_bad_flags_refused(tmp_path, argv, key):
+    spec = write(tmp_path, SMALL)
+    refused([a.format(s=spec) for a in argv], folder=tmp_path, key=key, within_s=60)
+
+
 @pytest.mark.parametrize("flags, key", [
     (["--seeds", "0-99999999999"], "--seeds"), (["--workers", "100000"], "--workers"),
     (["--grid", "lr=0.1,0.2", "--seeds", "0-9999"], "--grid/--seeds"),
@@ -387,12 +399,6 @@ def test_sweep_resume_with_non_numeric_cells(tmp_path, cell_column, cell):
     line = refused(["sweep", spec, "--data", "xor", "--grid", "lr=0.1", "--out", "r.csv",
                     "--resume", "--workers", "1"], folder=tmp_path, key="r.csv", within_s=10)
     assert "line 2" in line and cell_column in line
-
-
-def test_sweep_scheduler_that_is_not_an_address(tmp_path):
-    spec = write(tmp_path, SMALL)
-    refused(["sweep", spec, "--data", "xor", "--scheduler", "garbage", "--out", "r.csv"],
-            folder=tmp_path, key="--scheduler", within_s=60)
 
 
 @pytest.mark.parametrize("blob, key", [

@@ -76,6 +76,8 @@ def _check_size(network, args: argparse.Namespace) -> None:
     from .options import choose_shape
 
     n = count_parameters(network)
+    if args.threads is not None:
+        check("threads", args.threads, key="--threads")
     if not network.is_perceptron and choose_shape(network, args.shape) == "unrolled":
         check("unrolled_parameters", n, file=network.source, key="--shape unrolled")
     if args.aot:

@@ -184,6 +184,8 @@ def load_dataset(name: str | os.PathLike[str], *, n: int | None = None, noise: f
                         got=labels)
     if not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
         raise SpecError("noise must be a finite number >= 0", key="noise", got=noise)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise SpecError("bad data seed", key="data_seed", expected="an integer >= 0", got=seed)
     if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer))
                           or n < 1):
         raise SpecError("n must be a positive integer", key="n", got=n)
