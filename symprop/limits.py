@@ -38,8 +38,8 @@ _TABLE = (
     Limit("example_net_magnitude", 10**4, "as a net input",
           "a worked example rounds exact values such as e^(-net) for slides and checks, "
           "which takes minutes for net inputs near 10^5 (and floats overflow past 709)"),
-    Limit("network_layers", 1000, "layers",
-          "no verb handles deeper networks in reasonable time"),
+    Limit("network_layers", 100, "layers",
+          "derive, slides and codegen take 15-20 s at 100 layers and minutes at 1,000"),
     Limit("network_parameters", 10**8, "weights and biases",
           "10^8 float64 parameters already take 800 MB per copy"),
     # derive

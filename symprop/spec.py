@@ -244,7 +244,8 @@ def refuse_unknown(table: dict, allowed: tuple[str, ...] | list[str], *, file: s
     """Refuse the first key of ``table`` not in ``allowed``, suggesting the closest one."""
     for name in table:
         if name not in allowed:
-            full = f"{key}.{name}" if key else str(name)
+            shown = str(name) if len(str(name)) <= 40 else str(name)[:40] + "…"
+            full = f"{key}.{shown}" if key else shown
             lower = {k.lower(): k for k in allowed}       # w2 -> W2 too
             close = difflib.get_close_matches(str(name).lower(), list(lower), n=1)
             hint = f"did you mean {lower[close[0]]!r}? " if close else ""
