@@ -105,13 +105,13 @@ def test_numbers_within_the_caps_stay_exact():
 
 
 @pytest.mark.parametrize("argv_tail, spec, limit_name", [
-    (["derive", "{s}", "--verify"], deep(200), "derive_verify_layers"),
+    (["derive", "{s}", "--verify"], deep(50), "derive_verify_layers"),
     (["derive", "{s}", "--form", "expanded"], deep(1, 10**7, "sigmoid", 2),
      "derive_listed_parameters"),
     (["derive", "{s}", "--json"], deep(1, 10**4, "sigmoid", 2), "derive_listed_parameters"),
     (["codegen", "{s}", "--shape", "unrolled"], deep(1, 10**7, "sigmoid", 2),
      "unrolled_parameters"),
-    (["train", "{s}", "--data", "xor"], deep(200, 2, "tanh", 2), "train_layers"),
+    (["train", "{s}", "--data", "xor"], deep(50, 2, "tanh", 2), "train_layers"),
     (["train", "{s}", "--data", "xor"], deep(1, 10**7, "tanh", 2), "train_parameters"),
     (["derive", "{s}"], deep(2, 10**9, "tanh", 2), "network_parameters"),
     (["derive", "{s}"], deep(2000), "network_layers"),
