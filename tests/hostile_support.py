@@ -80,9 +80,15 @@ def changed_files(before: dict, after: dict) -> set[str]:
 
 
 def assert_only_outputs_touched(before: dict, after: dict, outputs: list[str]) -> None:
-    """Nothing but the named outputs (files, or anything inside a named folder) changed."""
+    """Nothing but the named outputs changed: files, anything inside a named folder, or
+    anything starting with an output that ends in ``*`` (a plot's companion files)."""
+    def allowed(name: str, o: str) -> bool:
+        if o.endswith("*"):
+            return name.startswith(o[:-1])
+        return name == o or name.startswith(o.rstrip("/") + "/")
+
     for name in changed_files(before, after):
-        assert any(name == o or name.startswith(o.rstrip("/") + "/") for o in outputs), \
+        assert any(allowed(name, o) for o in outputs), \
             f"{name} was touched; outputs were {outputs}"
 
 

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FUZZ = os.environ.get("SYMPROP_FUZZ") == "1"
 
 settings.register_profile(
-    "hostile", max_examples=12, deadline=None, derandomize=True, database=None,
+    "hostile", max_examples=10, deadline=None, derandomize=True, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile(
     "fuzz", max_examples=300, deadline=None, database=None,
@@ -205,6 +205,7 @@ def test_train_with_mutated_flags_and_data(flags, data, source):
             argv += [flag, data.draw(st.sampled_from(TRAIN_FLAGS[flag]))]
         outputs = ["out"] + [argv[i + 1] for i, a in enumerate(argv)
                              if a in ("--plot", "--checkpoint")]
+        outputs += [f"{Path(o).with_suffix('')}_*" for o in outputs if o and o[-1] != "/"]
         _check_run(folder, argv, outputs)
 
 
