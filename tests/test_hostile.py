@@ -126,13 +126,14 @@ SPEC_VERBS = [
 ]
 
 
-def _check_run(folder: Path, argv: list[str], outputs: list[str]) -> None:
+def _check_run(folder: Path, argv: list[str], outputs: list[str]):
     before = snapshot(folder)
     with inside(folder):
         result = run_cli(argv, bound_s=BOUND_S)
     assert_well_behaved(result, argv)
     assert_only_outputs_touched(before, snapshot(folder), outputs)
     assert_no_secret(folder)
+    return result
 
 
 @PROFILE
@@ -277,18 +278,23 @@ INJECTIONS = {
 ])
 def test_slides_pdf_keeps_local_files_out(tmp_path, route):
     """A couple of real pdflatex runs: a file named in the spec never reaches the PDF."""
-    secret = write_secret(tmp_path)
+    short = Path(tempfile.mkdtemp(prefix="sp"))     # a path short enough to be a name
+    secret = write_secret(short)
     text = (ROOT / "examples" / "lecture_221.toml").read_text(encoding="utf-8")
     old, new = INJECTIONS[route]
     assert old in text
     (tmp_path / "spec.toml").write_text(text.replace(old, new.format(secret=secret), 1),
                                         encoding="utf-8")
-    _check_run(tmp_path, ["slides", "spec.toml", "-o", "out/deck.tex", "--pdf"], ["out"])
+    result = _check_run(tmp_path, ["slides", "spec.toml", "-o", "out/deck.tex", "--pdf"],
+                        ["out"])
     pdf = tmp_path / "out" / "deck.pdf"
+    if route == "inputs":        # escaped, so typeset: the PDF is there to be searched
+        assert result.code == 0 and pdf.exists(), result.err
     if pdf.exists() and shutil.which("pdftotext"):
         shown = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                                timeout=60).stdout
         assert SECRET not in shown
+    shutil.rmtree(short)
 
 
 def test_secret_is_a_real_file(tmp_path):
