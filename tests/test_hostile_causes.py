@@ -106,6 +106,7 @@ def test_numbers_within_the_caps_stay_exact():
 
 @pytest.mark.parametrize("argv_tail, spec, limit_name", [
     (["derive", "{s}", "--verify"], deep(50), "derive_verify_layers"),
+    (["derive", "{s}", "--verify"], deep(1, 30, "tanh", 2), "derive_verify_parameters"),
     (["derive", "{s}", "--form", "expanded"], deep(1, 10**7, "sigmoid", 2),
      "derive_listed_parameters"),
     (["derive", "{s}", "--json"], deep(1, 10**4, "sigmoid", 2), "derive_listed_parameters"),
