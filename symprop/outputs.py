@@ -96,9 +96,11 @@ def _check_folder(folder: Path, where: str, flag: str) -> None:
 
 
 def _same(a: Path, b: Path) -> bool:
+    """Whether output ``a`` would overwrite the existing input file ``b`` (a dataset name such
+    as ``xor`` is no file, so nothing to protect)."""
     try:
-        if a.exists() and b.exists():
-            return os.path.samefile(a, b)
-        return a.resolve() == b.resolve()
+        if not b.is_file():
+            return False
+        return os.path.samefile(a, b) if a.exists() else a.resolve() == b.resolve()
     except (OSError, RuntimeError):    # a loop of links: not the same as anything we read
         return False

@@ -427,3 +427,13 @@ def test_last_resort_handler_one_line_exit_1(tmp_path, monkeypatch):
     assert result.code == 1 and "Traceback" not in result.err
     assert result.err.count("\n") == 1 and "internal error" in result.err
     assert "please report" in result.err
+
+
+def test_output_named_like_a_dataset_is_not_an_input(tmp_path):
+    from symprop.outputs import output_file
+
+    with inside(tmp_path):
+        assert output_file("xor", "--plot", ["xor"]).name == "xor"    # a name, not a file
+        write(tmp_path, SMALL, "xor")
+        with pytest.raises(SpecError, match="is an input"):
+            output_file("./xor", "--plot", ["xor"])
