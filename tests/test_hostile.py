@@ -29,8 +29,9 @@ from hostile_support import (
     to_toml,
     write_secret,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 
 ROOT = Path(__file__).resolve().parent.parent
 FUZZ = os.environ.get("SYMPROP_FUZZ") == "1"
@@ -63,6 +64,8 @@ HOSTILE_VALUES = [
     -1, 0, 10**9, ["relu"], 5, "relu", "softmax", "e^{99999999}", "1e999999999999",
     "((((9)^12)^12)^12)", "y[1]", "w9[9,9]", "0.5", 0.5, "x" * 70,
 ]
+BENIGN_VALUES = [0.5, -0.25, 2, 1, 0, "0.3", "1/3", "-2/7", 3.5, "sigmoid", "tanh", "relu",
+                 "0.68", "0.0406", "y[1]", "w2[1,1]", "out1[1]*w2[1,1]", "delta2[1]*h1[1]"]
 HOSTILE_KEYS = ["los", "learning_rte", "unit", "activaton", "weight_ordr", "inputz", "\x00",
                 "A" * 300, "W9", "extra"]
 
@@ -95,10 +98,13 @@ def mutated_spec(draw) -> str:
     """A valid spec with one to three hostile changes, as TOML text (sometimes cut short)."""
     data = copy.deepcopy(BASES[draw(st.sampled_from(sorted(BASES)))])
     for _ in range(draw(st.integers(1, 3))):
+        leaves = [p for p, v in _paths(data) if p and not isinstance(v, dict | list)]
         places = [p for p, _ in _paths(data) if p]
-        path = draw(st.sampled_from(places))
-        op = draw(st.sampled_from(["replace", "replace", "add", "delete"]))
-        if op == "replace":
+        op = draw(st.sampled_from(["replace", "replace", "benign", "add", "delete"]))
+        path = draw(st.sampled_from(leaves if op in ("replace", "benign") else places))
+        if op == "benign":         # a plausible value, so that deeper code is reached too
+            _set(data, path, draw(st.sampled_from(BENIGN_VALUES)))
+        elif op == "replace":
             value = draw(st.one_of(st.sampled_from(HOSTILE_VALUES),
                                    st.text(max_size=30), st.integers(), st.floats()))
             _set(data, path, value)
@@ -130,6 +136,8 @@ def _check_run(folder: Path, argv: list[str], outputs: list[str]):
     before = snapshot(folder)
     with inside(folder):
         result = run_cli(argv, bound_s=BOUND_S)
+    if currently_in_test_context():     # --hypothesis-show-statistics shows the mix
+        event(f"{argv[0]}: exit {result.code}")
     assert_well_behaved(result, argv)
     assert_only_outputs_touched(before, snapshot(folder), outputs)
     assert_no_secret(folder)
@@ -149,7 +157,7 @@ def test_mutated_specs_every_spec_verb(text, verb):
 
 # -- flags ---------------------------------------------------------------------------------------
 NUMBERS = ["0", "1", "-1", "2", "99999999999999", "1e3", "nan", "inf", "-inf", "abc", "", "0.5",
-           "1e308", "full"]
+           "1e308", "full", "1", "2", "0.5", "3", "0.25"]
 PATHS = ["out/x.png", "out", "spec.toml", "/dev/null", "secret.txt", "spec.toml/x", "out/"]
 TRAIN_FLAGS = {"--epochs": NUMBERS, "--batch-size": NUMBERS, "--lr": NUMBERS,
                "--momentum": NUMBERS, "--n": NUMBERS, "--noise": NUMBERS, "--seed": NUMBERS,
@@ -162,7 +170,7 @@ CSV_CELLS = ["abc", "nan", "inf", "1e999", "\x00", "", "1,2", "\"", "0x1F", "9" 
 @st.composite
 def mutated_csv(draw) -> bytes:
     rows = [line.split(",") for line in CSV_OK.splitlines()]
-    for _ in range(draw(st.integers(1, 2))):
+    for _ in range(draw(st.integers(0, 2))):
         op = draw(st.sampled_from(["cell", "ragged", "header", "bytes", "empty"]))
         r = draw(st.integers(0, len(rows) - 1)) if rows else 0
         if op == "cell" and rows:
