@@ -225,7 +225,7 @@ SWEEP_FLAGS = {"--seeds": ["0", "0-99999999999", "5-1", "a", "0,0", "-3"],
                "--epochs": NUMBERS, "--batch-size": NUMBERS, "--out": PATHS}
 
 
-@PROFILE
+@settings(PROFILE, max_examples=60 if FUZZ else PROFILE.max_examples)   # clusters are slow
 @given(flags=st.dictionaries(st.sampled_from(sorted(SWEEP_FLAGS)), st.just(None), min_size=1,
                              max_size=2),
        data=st.data())
@@ -261,7 +261,7 @@ def _valid_sweep(argv: list[str]) -> bool:
 
 # -- slides through pdflatex -----------------------------------------------------------------
 @pytest.mark.skipif(not FUZZ, reason="pdflatex runs are slow: SYMPROP_FUZZ=1")
-@PROFILE
+@settings(PROFILE, max_examples=30)                      # ~10 s per pdflatex run
 @given(text=mutated_spec())
 def test_mutated_specs_slides_pdf(text):
     with tempfile.TemporaryDirectory() as tmp:
