@@ -14,7 +14,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "symprop"
 # (prefix, layer): the longest matching prefix decides; see CONTRIBUTING.md
 LAYERS: tuple[tuple[str, int], ...] = (
     ("symprop.errors", 0), ("symprop.io", 0), ("symprop.addresses", 0), ("symprop.limits", 0),
-    ("symprop.formula", 0), ("symprop.derive.rules", 0), ("symprop.derive.display", 0),
+    ("symprop.formula", 0), ("symprop.notation", 0), ("symprop.outputs", 0),
+    ("symprop.derive.rules", 0), ("symprop.derive.display", 0),
     ("symprop.units", 1), ("symprop.spec", 1), ("symprop.cli_args", 1),
     ("symprop.derive", 2),
     ("symprop.render", 3), ("symprop.check", 3), ("symprop.codegen", 3),

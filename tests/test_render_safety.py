@@ -16,7 +16,7 @@ import pytest
 
 from symprop.cli import main
 from symprop.errors import SpecError
-from symprop.render.notation import check_notation, check_symbol
+from symprop.notation import check_notation, check_symbol
 from symprop.render.pdf import LatexError, compile_pdf, pdflatex
 
 SECRET = "TOPSECRET-7f3a91"

@@ -23,7 +23,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 from ..derive.chain import Chain, SumOver, Terms
-from .notation import check_notation
+from ..notation import check_notation
 from .plain import lecture_terms
 
 EXTRA_NOTATION: dict[str, str] = {"T": "T", "phi": r"\varphi", "yhat": r"\hat{y}"}

@@ -23,6 +23,8 @@ from typing import Literal
 import numpy as np
 
 from ..errors import SpecError
+from ..io import check_readable
+from ..limits import check as check_limit
 
 Task = Literal["classification", "regression"]
 
@@ -188,9 +190,13 @@ def load_dataset(name: str | os.PathLike[str], *, n: int | None = None, noise: f
                         got=labels)
     if not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
         raise SpecError("noise must be a finite number >= 0", key="noise", got=noise)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise SpecError("bad data seed", key="data_seed", expected="an integer >= 0", got=seed)
     if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer))
                           or n < 1):
         raise SpecError("n must be a positive integer", key="n", got=n)
+    if n is not None:
+        check_limit("train_rows", int(n), key="n")
 
     text = os.fspath(name)
     key = ALIASES.get(text.lower(), text.lower())
@@ -391,8 +397,9 @@ def load_csv(path: str | os.PathLike[str], *, target_columns: Sequence[str] | No
     says classification).  Every other column is a numeric feature.  Blank lines are skipped.
     """
     file = os.fspath(path)
-    if not os.path.isfile(file):
+    if not os.path.exists(file):
         raise SpecError("dataset file not found", file=file)
+    check_readable(file, limit_name="data_bytes")     # no device, FIFO or folder; bounded
     try:
         rows: list[tuple[int, list[str]]] = []
         with open(file, newline="", encoding="utf-8-sig") as fh:

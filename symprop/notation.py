@@ -1,5 +1,7 @@
 """``[notation]`` symbols are LaTeX written by the user: only symbol macros get through.
 
+Checked when a spec is read (`symprop.spec`) and again where LaTeX is made (`symprop.render`).
+
 A notation value is pasted into every slide and snippet as is, so it is checked against a
 whitelist before any LaTeX is made: letters, digits, primes, sub- and superscripts, braces,
 a few punctuation marks, and the macros in :data:`SYMBOL_MACROS` (Greek letters, accents,
@@ -12,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import SpecError
+from .errors import SpecError
 
 _GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda "
           "mu nu xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega "
