@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick golden clean
+.PHONY: demo test lint fuzz screenshots bench bench-quick golden clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,14 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check symprop tests benchmarks examples
+
+# the hostile-input suite with a larger Hypothesis profile (3-5 min)
+fuzz: $(STAMP)
+	SYMPROP_FUZZ=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_hostile.py tests/test_hostile_causes.py
+
+# rewrite the screenshots of `symprop serve` in reports/serve/ (headless chromium)
+screenshots: $(STAMP)
+	SYMPROP_SCREENSHOTS=1 $(PY) -m pytest -q tests/test_serve_browser.py
 
 # rewrite the golden files (generated kernels, LaTeX decks) on purpose, then review the diff
 golden: $(STAMP)
