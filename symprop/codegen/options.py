@@ -7,7 +7,8 @@ import math
 from ..errors import SpecError
 
 DTYPES = ("float64", "float32")
-SHAPES = ("unrolled", "loops")
+SHAPES = ("unrolled", "loops")            # per-network kernels (`generate.py`)
+FAMILY = "family"                         # the per-machine kernels (`family.py`, `machine.py`)
 UNROLL_MAX_PARAMS = 64          # networks up to this many weights and biases get scalar code
 
 
@@ -20,9 +21,33 @@ def choose_shape(network, shape: str | None = None) -> str:
     if shape is None:
         return "unrolled" if n_params(network) <= UNROLL_MAX_PARAMS else "loops"
     if shape not in SHAPES:
-        raise SpecError("unknown kernel shape", key="shape", expected=" or ".join(SHAPES),
+        raise SpecError("unknown kernel shape", key="shape",
+                        expected=" or ".join((*SHAPES, FAMILY)),
                         got=shape)
     return shape
+
+
+def choose_family(network, dtype: str, shape: str | None, fastmath: bool = False,
+                  threads: int | None = None, aot: bool | None = None) -> bool:
+    """Train on the per-machine family (nothing to compile) rather than a per-network module?
+
+    ``shape="family"`` asks for it (SpecError when the network needs something it lacks);
+    None takes it whenever it can: every built-in row, one thread, no fastmath, no request for
+    an ahead-of-time per-network build. "unrolled" and "loops" ask for a per-network module.
+    """
+    from .machine import supports
+
+    if shape is not None and shape != FAMILY:
+        return False
+    fits = (dtype in DTYPES and not network.is_perceptron and supports(network)
+            and not fastmath and threads in (None, 1) and not aot)
+    if shape == FAMILY and not fits:
+        if dtype not in DTYPES or network.is_perceptron:
+            check_options(network, dtype, "loops")
+        raise SpecError("the per-machine kernels hold only built-in rows, one thread, "
+                        "no fastmath, no ahead-of-time build and ReLU'(0) = 0", key="shape",
+                        expected='"unrolled" or "loops" for this network')
+    return fits
 
 
 def check_options(network, dtype: str, shape: str | None) -> str:
@@ -34,6 +59,25 @@ def check_options(network, dtype: str, shape: str | None) -> str:
                         "backpropagation kernels for them: use the perceptron rule "
                         "(symprop.derive.perceptron)", file=network.source, key="network.layers")
     return choose_shape(network, shape)
+
+
+def classification(layerwise: bool, midpoint: float | None, probabilistic: bool,
+                   n_outputs: int) -> tuple[bool, float | None]:
+    """Is a network a classifier, and where is its decision threshold? From its output
+    activation (layerwise; the midpoint of its range, None when unbounded), its loss and its
+    output count — no SymPy, so the per-machine kernels decide it at run time too.
+
+    Softmax outputs: argmax. Outputs bounded on both sides (sigmoid, tanh): the midpoint of the
+    range (0.5, 0). A probabilistic loss on any output: 0.5. Several outputs: argmax.
+    """
+    several = n_outputs > 1
+    if layerwise:
+        return True, None
+    if midpoint is None and probabilistic:
+        midpoint = 0.5
+    if midpoint is None:
+        return False, None
+    return True, None if several else midpoint
 
 
 # -- splitting each minibatch over threads -----------------------------------------------------

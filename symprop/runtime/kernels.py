@@ -42,6 +42,16 @@ def compile_network(network, dtype: str = "float64", shape: str | None = None,
     this network loads it without numba and starts in a fraction of the time. The default,
     None, uses such a build when one exists; False always takes the JIT.
     """
+    from ..codegen import machine
+    from ..codegen.options import check_options, choose_family
+
+    if choose_family(network, dtype, shape, fastmath, threads, aot):
+        check_options(network, dtype, "loops")
+        start = time.perf_counter()
+        family = machine.load_family(dtype, cache_dir)
+        module = machine.NetworkKernels(network, family)
+        return Kernels(network, module, Path(family.__file__), dtype, machine.SHAPE, False,
+                       time.perf_counter() - start)
     from ..codegen.cache import load
 
     cached = load(network, dtype=dtype, shape=shape, fastmath=fastmath, directory=cache_dir,
