@@ -37,11 +37,21 @@ LOCK_SECONDS = 600          # a build holding the lock longer than this is taken
 N_COLUMNS = 7               # the layout table's columns (the module's FAN_IN … KEEP_Z)
 
 
+ENV_VAR = "SYMPROP_MACHINE_DIR"
+
+
 def family_folder(directory: str | Path | None = None) -> Path:
+    """``<directory>/machine/<fingerprint>-<cpu>``; without a directory ``$SYMPROP_MACHINE_DIR``
+    (a folder shared by every cache folder, e.g. a test session's) or ``<cache_dir()>/machine``."""
     from .aot import cpu_tag
 
-    base = Path(directory).expanduser() if directory is not None else cache_dir()
-    return base / "machine" / f"{generator_fingerprint()[:16]}-{cpu_tag()}"
+    if directory is not None:
+        base = Path(directory).expanduser() / "machine"
+    elif os.environ.get(ENV_VAR):
+        base = Path(os.environ[ENV_VAR]).expanduser()
+    else:
+        base = cache_dir() / "machine"
+    return base / f"{generator_fingerprint()[:16]}-{cpu_tag()}"
 
 
 def _sha256(path: Path) -> str:
