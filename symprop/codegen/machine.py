@@ -31,6 +31,9 @@ from ..io import write_atomic
 from ..units import BUILTIN_ACTIVATIONS, BUILTIN_LOSS_TRAITS
 from .cache import _IMPORT_LOCK, cache_dir, generator_fingerprint, import_file
 from .options import classification
+from .verify import compiled_files as _compiled_files
+from .verify import numba_cache_problem
+from .verify import sha256 as _sha256
 
 SHAPE = "family"
 LOCK_SECONDS = 600          # a build holding the lock longer than this is taken to be dead
@@ -54,16 +57,6 @@ def family_folder(directory: str | Path | None = None) -> Path:
     return base / f"{generator_fingerprint()[:16]}-{cpu_tag()}"
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _compiled_files(module_path: Path) -> list[Path]:
-    """numba's cache files of the module (index ``.nbi`` and code ``.nbc``)."""
-    folder = module_path.parent / "__pycache__"
-    return sorted(folder.glob(f"{module_path.stem}.*.nb[ic]")) if folder.is_dir() else []
-
-
 def _problem(path: Path, manifest: Path) -> str | None:
     """Why the built family at ``path`` cannot be trusted, or None when it can."""
     from .. import __version__
@@ -82,6 +75,9 @@ def _problem(path: Path, manifest: Path) -> str | None:
                 return f"numba's compiled file {name} does not match its recorded hash"
         if not files:
             return "no compiled files were recorded"
+        # the index may grow (numba adds entries), so it is read, not hashed
+        if (problem := numba_cache_problem(path)) is not None:
+            return problem
     except FileNotFoundError as exc:
         return f"{Path(exc.filename).name} is missing" if exc.filename else "a file is missing"
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -156,7 +152,8 @@ def _build(dtype: str, path: Path, manifest: Path, name: str) -> ModuleType:
     _compile_all(module, dtype)
     record = {"version": __version__, "generator": generator_fingerprint(), "dtype": dtype,
               "sha256": _sha256(path),
-              "compiled": {f.name: _sha256(f) for f in _compiled_files(path)}}
+              "compiled": {f.name: _sha256(f) for f in _compiled_files(path)
+                           if f.suffix == ".nbc"}}
     write_atomic(manifest, json.dumps(record, indent=1, sort_keys=True) + "\n")
     size = sum(f.stat().st_size for f in [path, *_compiled_files(path)])
     print(f"done in {time.perf_counter() - start:.1f} s ({size / 1e6:.1f} MB)", file=sys.stderr,
@@ -256,7 +253,12 @@ class NetworkKernels:
             start += a.size
 
     # -- the per-network module's functions ------------------------------------------------
+    def _writable(self, *arrays):
+        # numba types a read-only array apart: a new entry in the family's index, compiled
+        return [a if a.flags.writeable else a.copy() for a in arrays]
+
     def forward(self, X, *params):
+        X, = self._writable(X)
         return self.family.forward(X, self.pack(params), self.layout)
 
     def predict(self, X, *params):
@@ -268,11 +270,13 @@ class NetworkKernels:
         return out
 
     def loss(self, X, Y, *params):
+        X, Y = self._writable(X, Y)
         return self.family.loss(X, Y, self.pack(params), self.layout, self.pair)
 
     def backward(self, X, Y, *arrays):
         n = len(self.PARAMS)
         params, grads = arrays[:n], arrays[n:]
+        X, Y = self._writable(X, Y)
         flat = np.empty(self.size, dtype=self.DTYPE)
         value = self.family.backward(X, Y, self.pack(params), self.layout, self.pair, flat)
         self.unpack_into(flat, grads)
@@ -284,6 +288,7 @@ class NetworkKernels:
         (epochs, batch_size, lr, momentum, shuffle, state, order, loss_hist,
          acc_hist) = args[2 * n:]
         theta, velocity = self.pack(params), self.pack(velocities)
+        X, Y = self._writable(X, Y)
         done = self.family.train_epochs(
             X, Y, theta, velocity, self.layout, self.pair, self.classify, self.midpoint,
             int(epochs), int(batch_size), self.DTYPE(lr), self.DTYPE(momentum), bool(shuffle),

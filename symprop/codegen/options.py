@@ -32,7 +32,7 @@ def choose_family(network, dtype: str, shape: str | None, fastmath: bool = False
     """Train on the per-machine family (nothing to compile) rather than a per-network module?
 
     ``shape="family"`` asks for it (SpecError when the network needs something it lacks);
-    None takes it whenever it can: every built-in row, one thread, no fastmath, no request for
+    None takes it whenever it can: every built-in row, no thread count, no fastmath, no request for
     an ahead-of-time per-network build. "unrolled" and "loops" ask for a per-network module.
     """
     from .machine import supports
@@ -40,7 +40,7 @@ def choose_family(network, dtype: str, shape: str | None, fastmath: bool = False
     if shape is not None and shape != FAMILY:
         return False
     fits = (dtype in DTYPES and not network.is_perceptron and supports(network)
-            and not fastmath and threads in (None, 1) and not aot)
+            and not fastmath and threads is None and not aot)
     if shape == FAMILY and not fits:
         if dtype not in DTYPES or network.is_perceptron:
             check_options(network, dtype, "loops")

@@ -26,7 +26,14 @@ FIRST_CHUNK_SAMPLES = 20_000  # samples × epochs in the first call, before the 
 def compile_network(network, dtype: str = "float64", shape: str | None = None,
                     fastmath: bool = False, cache_dir: str | Path | None = None,
                     threads: int | None = None, aot: bool | None = None) -> Kernels:
-    """Kernels for ``network``: ``shape`` None picks ``unrolled`` for small nets, else ``loops``.
+    """Kernels for ``network``.
+
+    ``shape`` None: the per-machine family (``"family"``: compiled once per machine, nothing to
+    compile for a new network) whenever the network is made of built-in rows and no threads,
+    fastmath or ahead-of-time build are asked for — unless an ahead-of-time build of this
+    network exists; otherwise a per-network module, ``unrolled`` for small nets, else
+    ``loops``. ``shape="family" | "unrolled" | "loops"`` forces one
+    (`symprop.codegen.options.choose_shape_for_job` picks by the job).
 
     ``threads``: how many row slices of each minibatch `train` computes in parallel (loop
     kernels only; None: 1, serial — `symprop.codegen.options.choose_parts` says why). The
@@ -43,9 +50,11 @@ def compile_network(network, dtype: str = "float64", shape: str | None = None,
     None, uses such a build when one exists; False always takes the JIT.
     """
     from ..codegen import machine
+    from ..codegen.cache import has_aot_build
     from ..codegen.options import check_options, choose_family
 
-    if choose_family(network, dtype, shape, fastmath, threads, aot):
+    if choose_family(network, dtype, shape, fastmath, threads, aot) and not (
+            shape is None and aot is None and has_aot_build(network, dtype, cache_dir)):
         check_options(network, dtype, "loops")
         start = time.perf_counter()
         family = machine.load_family(dtype, cache_dir)
