@@ -282,3 +282,20 @@ def test_a_tampered_family_is_detected_and_rebuilt(tmp_path, capsys):
     assert "cannot be used" in err and "rebuilding" in err and "done in" in err
     assert healed is not module and machine._problem(path, manifest) is None
     assert path.read_bytes() == original
+
+
+def test_a_per_network_module_only_for_jobs_that_repay_its_compile():
+    from symprop.codegen.options import LOOPS_MIN_FLOP, UNROLL_MIN_STEPS, choose_shape_for_job
+    from symprop.codegen.options import flop_per_row
+
+    tiny = Network(inputs=2, layers=[Dense(2, "tanh"), Dense(1, "sigmoid")], loss="log")
+    assert choose_shape_for_job(tiny, rows=400, epochs=200, batch_size=10) is None
+    assert choose_shape_for_job(tiny, rows=4, epochs=UNROLL_MIN_STEPS // 4, batch_size=1) \
+        == "unrolled"
+    assert choose_shape_for_job(tiny, rows=4, epochs=UNROLL_MIN_STEPS // 4 - 1,
+                                batch_size=1) is None
+    wide = Network(inputs=784, layers=[Dense(256, "relu"), Dense(10, "softmax")],
+                   loss="cross-entropy")
+    assert choose_shape_for_job(wide, rows=8192, epochs=2, batch_size=256) is None
+    epochs = -(-LOOPS_MIN_FLOP // (60_000 * flop_per_row(wide)))
+    assert choose_shape_for_job(wide, rows=60_000, epochs=epochs, batch_size=256) == "loops"

@@ -50,6 +50,28 @@ def choose_family(network, dtype: str, shape: str | None, fastmath: bool = False
     return fits
 
 
+# -- a per-network module only when the job repays its compile (sizes and counts, never timing) --
+UNROLL_MIN_STEPS = 1_000_000    # minibatch steps: the family's fixed cost per step (~3-6 µs)
+#                                 against an unrolled module's compile (~3-6 s)
+LOOPS_MIN_FLOP = 10**12         # a loops module's compile (~3-6 s) against a few per cent
+
+
+def choose_shape_for_job(network, rows: int, epochs: int, batch_size: int) -> str | None:
+    """The kernel shape for a training job: None (the per-machine family, nothing to compile)
+    unless the job is long enough to repay compiling a per-network module.
+
+    Small networks (≤ UNROLL_MAX_PARAMS): ``unrolled`` from UNROLL_MIN_STEPS minibatch steps on
+    (codegen/README.md: the family pays a few µs per step on tiny matrices, the unrolled
+    kernel tens of ns per sample). Larger ones: ``loops`` from LOOPS_MIN_FLOP floating-point
+    operations of weight products. Depends only on the job, so results are reproducible.
+    """
+    rows, epochs, batch = max(int(rows), 1), max(int(epochs), 0), max(int(batch_size), 1)
+    steps = epochs * -(-rows // batch)
+    if n_params(network) <= UNROLL_MAX_PARAMS:
+        return "unrolled" if steps >= UNROLL_MIN_STEPS else None
+    return "loops" if epochs * rows * flop_per_row(network) >= LOOPS_MIN_FLOP else None
+
+
 def check_options(network, dtype: str, shape: str | None) -> str:
     """The kernel shape to use; SpecError for a dtype we do not generate or a perceptron."""
     if dtype not in DTYPES:

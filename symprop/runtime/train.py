@@ -446,12 +446,23 @@ def _num(v: float | None) -> float | int | None:
     return v if math.isfinite(v) else None     # JSON has no NaN
 
 
-def compile_for(network, dtype: str = "float64"):
-    """Perceptron kernels for threshold networks, backpropagation kernels otherwise."""
+def compile_for(network, dtype: str = "float64", job: tuple[int, int, int] | None = None,
+                shape: str | None = None):
+    """Perceptron kernels for threshold networks, backpropagation kernels otherwise.
+
+    ``job`` (rows, epochs, batch size) lets `choose_shape_for_job` pick a per-network module
+    when the job repays its compile; ``shape`` forces one ("family", "unrolled", "loops").
+    """
     if network.is_perceptron:
         from .perceptron import compile_perceptron
         return compile_perceptron(network, dtype=dtype)
-    return network.compile(dtype=dtype)
+    if shape is None and job is not None:
+        from ..codegen.machine import supports
+        from ..codegen.options import choose_shape_for_job
+
+        if supports(network):
+            shape = choose_shape_for_job(network, *job)
+    return network.compile(dtype=dtype, shape=shape)
 
 
 def fit(network, data: str | Path | Dataset | tuple, settings: Settings | None = None, *,
@@ -479,7 +490,10 @@ def fit(network, data: str | Path | Dataset | tuple, settings: Settings | None =
         train_ds, test_ds = ds, None
     t0 = time.perf_counter()
     if kernels is None:
-        kernels = compile_for(network, settings.dtype)
+        kernels = compile_for(network, settings.dtype,
+                              (len(train_ds), settings.epochs,
+                               settings.batch_size or len(train_ds)),
+                              getattr(settings, "shape", None))
     compile_s = time.perf_counter() - t0
     before = float(getattr(kernels, "compile_seconds", 0.0))
     if network.is_perceptron:
