@@ -17,10 +17,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import SpecError, TrainingError
-from .blas import one_blas_thread
+from .driver import CHUNK_SECONDS, FIRST_CHUNK_SAMPLES, run_chunks
 
-CHUNK_SECONDS = 0.25        # aim for one progress update about this often
-FIRST_CHUNK_SAMPLES = 20_000  # samples × epochs in the first call, before the rate is known
+__all__ = ["CHUNK_SECONDS", "FIRST_CHUNK_SAMPLES", "Kernels", "compile_network", "is_compiled"]
 
 
 def compile_network(network, dtype: str = "float64", shape: str | None = None,
@@ -151,6 +150,18 @@ class Kernels:
         return params
 
     def _params(self, params: Mapping[str, Any]) -> list[np.ndarray]:
+        # the usual case first, checked in a few hundred nanoseconds: a dict of C-contiguous
+        # arrays of our dtype and shapes, exactly our keys
+        if type(params) is dict and len(params) == len(self.param_shapes):
+            fast = []
+            for name, shape in self.param_shapes.items():
+                value = params.get(name)
+                if (type(value) is not np.ndarray or value.dtype != self._np_dtype
+                        or value.shape != shape or not value.flags.c_contiguous):
+                    break
+                fast.append(value)
+            else:
+                return fast
         if not isinstance(params, Mapping):
             raise SpecError("parameters must be a dict", key="params",
                             expected="{" + ", ".join(self.param_shapes) + "}",
@@ -177,6 +188,10 @@ class Kernels:
 
     # -- data ----------------------------------------------------------------------------------
     def _inputs(self, X: Any) -> np.ndarray:
+        if (type(X) is np.ndarray and X.dtype == self._np_dtype and X.ndim == 2
+                and X.shape[1] == self.n_inputs and X.shape[0] and X.flags.c_contiguous
+                and _all_finite(X)):
+            return X                                        # the usual case, checked fast
         n_in = self.n_inputs
         try:
             arr = np.asarray(X, dtype=self._np_dtype)
@@ -198,6 +213,10 @@ class Kernels:
         return np.ascontiguousarray(arr)
 
     def _targets(self, Y: Any, n: int) -> np.ndarray:
+        if (type(Y) is np.ndarray and Y.dtype == self._np_dtype and Y.ndim == 2
+                and Y.shape == (n, self.n_outputs) and Y.flags.c_contiguous
+                and _all_finite(Y)):
+            return Y                                        # the usual case, checked fast
         K = self.n_outputs
         raw = np.asarray(Y)
         if raw.ndim == 1 and K > 1 and raw.dtype.kind in "iu":
@@ -286,41 +305,17 @@ class Kernels:
         _check_int(seed, "seed", None)
         lr = _check_float(learning_rate, "learning_rate", 0.0, None)
         mom = _check_float(momentum, "momentum", 0.0, 1.0, open_top=True)
-        velocities = [np.zeros_like(p) for p in work]
+        dtype = self._np_dtype
+        velocities = [np.zeros(p.shape, dtype) for p in work]
         state = np.array([int(seed) % 2**64], dtype=np.uint64)
-        order = np.empty(X.shape[0], dtype=np.int64)
-        loss_hist = np.full(epochs, np.nan)
-        acc_hist = np.full(epochs, np.nan)
-        scalar = self._np_dtype.type
-        done = 0
-        chunk = chunk_epochs or max(1, FIRST_CHUNK_SAMPLES // X.shape[0])
-        bar = _progress_bar(epochs, progress)
-        try:
-            while done < epochs:
-                n = min(chunk, epochs - done)
-                first_call = not is_compiled(self.module.train_epochs)
-                start = time.perf_counter()
-                # split kernels run BLAS inside their own threads: one BLAS thread each
-                with one_blas_thread(self.threads > 1):
-                    ran = self._call("train_epochs", X, Y, *work, *velocities, n,
-                                     int(batch_size), scalar(lr), scalar(mom), bool(shuffle),
-                                     state, order, loss_hist[done:done + n],
-                                     acc_hist[done:done + n])
-                elapsed = time.perf_counter() - start
-                if ran < n:
-                    self._stopped(done + ran, epochs, lr, loss_hist, acc_hist, work)
-                done += n
-                if bar is not None:
-                    bar.update(n)
-                    bar.set_postfix(loss=f"{loss_hist[done - 1]:.4g}")
-                if chunk_epochs is None and not first_call:
-                    # about CHUNK_SECONDS per call, growing at most 4-fold at a time
-                    rate = elapsed / n
-                    chunk = max(1, min(4 * n, int(CHUNK_SECONDS / max(rate, 1e-9))))
-        finally:
-            if bar is not None:
-                bar.close()
-        return self._as_dict(work), self._history(loss_hist, acc_hist, epochs)
+        kernel = self.module.train_epochs
+        ran = run_chunks(kernel, X, Y, work, velocities, state, int(epochs), int(batch_size),
+                         dtype.type(lr), dtype.type(mom), bool(shuffle), threads=self.threads,
+                         progress=progress, chunk_epochs=chunk_epochs)
+        self._compile_seconds += ran.compile_seconds
+        if ran.done < epochs:
+            self._stopped(ran.done, epochs, lr, ran.loss, ran.accuracy, work)
+        return self._as_dict(work), self._history(ran.loss, ran.accuracy, epochs)
 
     def _stopped(self, index: int, epochs: int, lr: float, loss_hist, acc_hist, work) -> None:
         value = loss_hist[index]
@@ -343,11 +338,10 @@ class Kernels:
         return history
 
 
-def _progress_bar(total: int, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-    return tqdm(total=total, unit="epoch", desc="training")
+def _all_finite(a: np.ndarray) -> bool:
+    """No NaN or infinity in ``a``: a finite sum says so without a boolean array (a sum that
+    overflows or is NaN sends us to the element-wise check)."""
+    return math.isfinite(a.sum()) or bool(np.isfinite(a).all())
 
 
 def _check_int(value: Any, key: str, minimum: int | None) -> None:

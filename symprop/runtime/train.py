@@ -21,6 +21,7 @@ from ..errors import SpecError, TrainingError
 from ..units import activation_traits, loss_traits
 from . import checkpoint as ckpt
 from .datasets import Dataset, load_dataset
+from .driver import run_chunks
 from .kernels import is_compiled
 
 #: range of the values a unit can output (targets outside it can never be reached)
@@ -317,40 +318,17 @@ def run_epochs(kernels, state: State, X: np.ndarray, Y: np.ndarray, settings: Se
     X = np.ascontiguousarray(X, dtype=dtype)
     Y = np.ascontiguousarray(Y, dtype=dtype)
     batch = settings.batch_size or X.shape[0]
-    order = np.empty(X.shape[0], dtype=np.int64)
-    loss_hist = np.full(epochs, np.nan)
-    acc_hist = np.full(epochs, np.nan)
     kernel = kernels.module.train_epochs
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=epochs, unit="epoch", desc="training", initial=0)
-    done = 0
-    chunk = 1
-    try:
-        while done < epochs:
-            n = min(chunk, epochs - done)
-            compiling = not is_compiled(kernel)     # numba compiles on the first call
-            t0 = time.perf_counter()
-            ran = int(kernel(X, Y, *params, *velocity, n, int(batch),
-                             dtype.type(settings.learning_rate), dtype.type(settings.momentum),
-                             bool(settings.shuffle), new.rng, order,
-                             loss_hist[done:done + n], acc_hist[done:done + n]))
-            elapsed = time.perf_counter() - t0
-            if compiling:
-                COMPILE_SECONDS[id(kernel)] = elapsed
-            if ran < n:
-                _stopped(kernels, new, params, velocity, loss_hist, acc_hist, done + ran,
-                         settings)
-            done += n
-            if bar is not None:
-                bar.update(n)
-                bar.set_postfix(loss=f"{loss_hist[done - 1]:.4g}")
-            # about a quarter second per call: the bar moves, Ctrl-C is heard
-            chunk = max(1, min(4 * n, int(0.25 / max(elapsed / n, 1e-9))))
-    finally:
-        if bar is not None:
-            bar.close()
+    # the one driver `Kernels.train` uses too (runtime/driver.py), from one epoch per call up
+    ran = run_chunks(kernel, X, Y, params, velocity, new.rng, epochs, int(batch),
+                     dtype.type(settings.learning_rate), dtype.type(settings.momentum),
+                     bool(settings.shuffle), threads=getattr(kernels, "threads", 1),
+                     progress=progress, first_chunk=1)
+    if ran.compile_seconds:
+        COMPILE_SECONDS[id(kernel)] = ran.compile_seconds
+    loss_hist, acc_hist = ran.loss, ran.accuracy
+    if ran.done < epochs:
+        _stopped(kernels, new, params, velocity, loss_hist, acc_hist, ran.done, settings)
     new.params = dict(zip(names, params, strict=True))
     new.velocity = dict(zip(names, velocity, strict=True))
     _extend(new, loss_hist, acc_hist, epochs, kernels)
