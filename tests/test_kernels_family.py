@@ -299,3 +299,27 @@ def test_a_per_network_module_only_for_jobs_that_repay_its_compile():
     assert choose_shape_for_job(wide, rows=8192, epochs=2, batch_size=256) is None
     epochs = -(-LOOPS_MIN_FLOP // (60_000 * flop_per_row(wide)))
     assert choose_shape_for_job(wide, rows=60_000, epochs=epochs, batch_size=256) == "loops"
+
+
+@pytest.mark.parametrize("shape", ["family", "loops"])
+def test_golden_module_per_shape(shape):
+    """The family module (float64) and the loops shape of a small net, checked in;
+    SYMPROP_UPDATE_GOLDEN=1 (`make golden`) rewrites them."""
+    from pathlib import Path
+
+    if shape == "family":
+        from symprop.codegen.family import family_source
+
+        source = family_source("float64").source
+    else:
+        from symprop.codegen.generate import generate
+
+        net = Network(inputs=2, layers=[Dense(3, "tanh"), Dense(2, "softmax")],
+                      loss="cross-entropy", name="golden loops")
+        source = generate(net, shape="loops").source
+    path = Path(__file__).parent / "golden" / f"{shape}_float64.py"
+    if os.environ.get("SYMPROP_UPDATE_GOLDEN") == "1":
+        path.write_text(source, encoding="utf-8")
+    assert path.exists(), f"{path} is missing: run `make golden`"
+    assert source == path.read_text(encoding="utf-8"), \
+        "generated code changed: review the diff, then `make golden`"
