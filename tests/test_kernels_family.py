@@ -285,8 +285,12 @@ def test_a_tampered_family_is_detected_and_rebuilt(tmp_path, capsys):
 
 
 def test_a_per_network_module_only_for_jobs_that_repay_its_compile():
-    from symprop.codegen.options import LOOPS_MIN_FLOP, UNROLL_MIN_STEPS, choose_shape_for_job
-    from symprop.codegen.options import flop_per_row
+    from symprop.codegen.options import (
+        LOOPS_MIN_FLOP,
+        UNROLL_MIN_STEPS,
+        choose_shape_for_job,
+        flop_per_row,
+    )
 
     tiny = Network(inputs=2, layers=[Dense(2, "tanh"), Dense(1, "sigmoid")], loss="log")
     assert choose_shape_for_job(tiny, rows=400, epochs=200, batch_size=10) is None
