@@ -35,6 +35,7 @@ ACTIVATIONS: tuple[str, ...] = tuple(n for n, row in BUILTIN_ACTIVATION_ROWS.ite
                                      if row.differentiable)
 LOSSES: tuple[str, ...] = tuple(n for n, row in BUILTIN_LOSS_ROWS.items() if row.differentiable)
 RELU_AT_ZERO = 0        # the ReLU derivative at 0 the family is derived with (the spec default)
+SMALL_PRODUCT = 4096    # multiply-adds up to which the family's products are plain loops
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def family_source(dtype: str) -> FamilySource:
         "layerwise": repr(tuple(a["layerwise"] for a in activations)),
         "midpoints": repr(midpoints()),
         "probabilistic": repr(tuple(BUILTIN_LOSS_ROWS[n].probabilistic for n in LOSSES)),
-        "relu_at_zero": RELU_AT_ZERO,
+        "relu_at_zero": RELU_AT_ZERO, "small_product": SMALL_PRODUCT,
         "eps": code(sp.Float(float(np.finfo(dtype).eps)), dtype),
         "zero": code(sp.Integer(0), dtype), "one": code(sp.Integer(1), dtype),
         "support_import": _IMPORTS_HERE,

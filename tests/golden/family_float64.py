@@ -38,6 +38,82 @@ EPS = 2.220446049250313e-16      # logs in the loss see max(., EPS): saturated o
 # the layout table's columns
 FAN_IN, UNITS, W_OFF, B_OFF, ACT, ROW_OFF, KEEP_Z = 0, 1, 2, 3, 4, 5, 6
 N_COLUMNS = 7
+SMALL_PRODUCT = 4096      # multiply-adds up to which plain loops replace a BLAS call
+
+
+# -- the products: plain loops for small ones (a BLAS call costs more than it computes, and
+# the loops' bits do not depend on how many threads BLAS runs), BLAS for the rest -------------
+@njit(cache=True, error_model="numpy")
+def product_nt(A, B, out):
+    """out = A @ B.T."""
+    rows, inner = A.shape
+    n = B.shape[0]
+    if rows * inner * n > SMALL_PRODUCT:
+        matmul_nt(A, B, out)
+        return
+    for r in range(rows):
+        for k in range(n):
+            total = 0.0
+            for j in range(inner):
+                total += A[r, j] * B[k, j]
+            out[r, k] = total
+
+
+@njit(cache=True, error_model="numpy")
+def product_nn(A, B, out):
+    """out = A @ B."""
+    rows, inner = A.shape
+    n = B.shape[1]
+    if rows * inner * n > SMALL_PRODUCT:
+        matmul_nn(A, B, out)
+        return
+    for r in range(rows):
+        for k in range(n):
+            out[r, k] = 0.0
+        for j in range(inner):
+            a = A[r, j]
+            for k in range(n):
+                out[r, k] += a * B[j, k]
+
+
+@njit(cache=True, error_model="numpy")
+def product_tn(A, B, out):
+    """out = A.T @ B."""
+    rows, m = A.shape
+    n = B.shape[1]
+    if rows * m * n > SMALL_PRODUCT:
+        matmul_tn(A, B, out)
+        return
+    for k in range(m):
+        for j in range(n):
+            out[k, j] = 0.0
+    for r in range(rows):
+        for k in range(m):
+            a = A[r, k]
+            for j in range(n):
+                out[k, j] += a * B[r, j]
+
+
+@njit(cache=True, error_model="numpy")
+def weight_step(D, below, W, v, lr, momentum):
+    """W steps by -lr × D.T @ below (with momentum through v): `step_weights`' BLAS gemm, or
+    for a small product the same step in plain loops."""
+    rows, n_out = D.shape
+    n_in = below.shape[1]
+    if rows * n_out * n_in > SMALL_PRODUCT:
+        step_weights(D, below, W, v, lr, momentum)
+        return
+    for k in range(n_out):
+        for j in range(n_in):
+            g = 0.0
+            for r in range(rows):
+                g += D[r, k] * below[r, j]
+            if momentum == 0:
+                W[k, j] -= lr * g
+            else:
+                step = momentum * v[k, j] - lr * g
+                v[k, j] = step
+                W[k, j] += step
 
 
 # -- views into the flat arrays ----------------------------------------------------------------
@@ -539,7 +615,7 @@ def forward_pass(xs, theta, layout, Zs, As, log_norm, capacity):
     for l in range(layout.shape[0]):
         Z = rows_of(Zs, layout, l, capacity, rows)
         A = rows_of(As, layout, l, capacity, rows)
-        matmul_nt(below, weights_of(theta, layout, l), Z)
+        product_nt(below, weights_of(theta, layout, l), Z)
         activate(layout[l, ACT], layout[l, B_OFF] >= 0, layout[l, KEEP_Z] != 0, Z, A,
                  bias_of(theta, layout, l), log_norm)
         below = A
@@ -590,12 +666,12 @@ def backward(X, Y, theta, layout, pair, grad):
     for l in range(last, -1, -1):
         D = rows_of(Ds, layout, l, rows, rows)
         below = X if l == 0 else rows_of(As, layout, l - 1, rows, rows)
-        matmul_tn(D, below, weights_of(grad, layout, l))
+        product_tn(D, below, weights_of(grad, layout, l))
         if layout[l, B_OFF] >= 0:
             column_sums(D, bias_of(grad, layout, l))
         if l > 0:
             back = rows_of(Ds, layout, l - 1, rows, rows)
-            matmul_nn(D, weights_of(theta, layout, l), back)
+            product_nn(D, weights_of(theta, layout, l), back)
             hidden_delta(layout[l - 1, ACT], back, rows_of(As, layout, l - 1, rows, rows),
                          rows_of(Zs, layout, l - 1, rows, rows))
     return loss_sum / rows
@@ -663,13 +739,13 @@ def train_epochs(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs
                 if l > 0:
                     below = rows_of(As, layout, l - 1, size, rows)
                     back = rows_of(Ds, layout, l - 1, size, rows)
-                    matmul_nn(D, W, back)
+                    product_nn(D, W, back)
                     hidden_delta(layout[l - 1, ACT], back, below,
                                  rows_of(Zs, layout, l - 1, size, rows))
                 else:
                     below = xs
-                # W steps by -lr times D^T below, summed over the rows: one BLAS product
-                step_weights(D, below, W, weights_of(velocity, layout, l), lr, momentum)
+                # W steps by -lr times D^T below, summed over the rows (one BLAS gemm)
+                weight_step(D, below, W, weights_of(velocity, layout, l), lr, momentum)
                 if layout[l, B_OFF] >= 0:
                     g = bias_grad[:layout[l, UNITS]]
                     column_sums(D, g)
