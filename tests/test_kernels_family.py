@@ -265,7 +265,7 @@ def test_a_tampered_family_is_detected_and_rebuilt(tmp_path, capsys):
     path.write_bytes(original[:100])
     assert "hash" in machine._problem(path, manifest)
     path.write_bytes(original)
-    index = next(iter((folder / "__pycache__").glob("*.nbi")))
+    index = next(iter((folder / "__pycache__").glob("family_float64.*.nbi")))
     good_index = index.read_bytes()
     index.write_bytes(good_index[: len(good_index) // 2])
     assert "numba" in machine._problem(path, manifest)
