@@ -327,3 +327,11 @@ def test_golden_module_per_shape(shape):
     assert path.exists(), f"{path} is missing: run `make golden`"
     assert source == path.read_text(encoding="utf-8"), \
         "generated code changed: review the diff, then `make golden`"
+
+
+def test_a_cache_folder_that_cannot_be_written_is_one_spec_error(tmp_path):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    net = Network(inputs=2, layers=[Dense(1, "sigmoid")], loss="log")
+    with pytest.raises(SpecError, match="cache_dir.*per-machine|per-machine.*cache_dir"):
+        net.compile(cache_dir=blocker / "cache")

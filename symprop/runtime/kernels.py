@@ -56,7 +56,14 @@ def compile_network(network, dtype: str = "float64", shape: str | None = None,
             shape is None and aot is None and has_aot_build(network, dtype, cache_dir)):
         check_options(network, dtype, "loops")
         start = time.perf_counter()
-        family = machine.load_family(dtype, cache_dir)
+        try:
+            family = machine.load_family(dtype, cache_dir)
+        except OSError as exc:      # a read-only or missing cache folder: say which, no traceback
+            raise SpecError("cannot build or read the per-machine kernels",
+                            key="SYMPROP_CACHE_DIR" if cache_dir is None else "cache_dir",
+                            expected="a writable folder (or shape='unrolled'/'loops' with one)",
+                            got=f"{machine.family_folder(cache_dir)}: {exc.strerror or exc}"
+                            ) from None
         module = machine.NetworkKernels(network, family)
         return Kernels(network, module, Path(family.__file__), dtype, machine.SHAPE, False,
                        time.perf_counter() - start)
