@@ -197,8 +197,9 @@ def main(argv: list[str] | None = None) -> int:
                     times.setdefault(name, []).append(seconds)
         rows.append((job, {k: statistics.median(v) for k, v in times.items() if v}))
         print(job, json.dumps(rows[-1][1]), file=sys.stderr)
-    columns = sorted({c for _, r in rows for c in r},
-                     key=lambda c: (not c.startswith("symprop"), c))
+    symprop_first = ("symprop, new network", "symprop, again")
+    columns = [c for c in symprop_first if any(c in r for _, r in rows)] + sorted(
+        {c for _, r in rows for c in r} - set(symprop_first))
     lines = ["| job | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for job, r in rows:
         n_in, hidden, n_out, out, loss, batch, epochs, n = JOBS[job]
