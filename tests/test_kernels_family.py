@@ -248,7 +248,7 @@ def test_a_new_network_trains_in_a_fresh_process_without_compiling_or_sympy(tmp_
     assert run.stderr == ""
 
 
-def test_a_tampered_family_is_detected_and_rebuilt(tmp_path, capsys):
+def test_a_tampered_family_is_detected_and_rebuilt(tmp_path):
     """Edited, truncated, missing, damaged numba files: each is a reason not to trust it; one
     rebuild heals (the other reasons are checked without paying for a rebuild each)."""
     import shutil
@@ -274,13 +274,22 @@ def test_a_tampered_family_is_detected_and_rebuilt(tmp_path, capsys):
     assert "damaged" in machine._problem(path, manifest)
     manifest.unlink()
     assert "missing" in machine._problem(path, manifest)
-    # one real heal: an injected line never runs, the family is rebuilt and works
+    # one real heal, by two processes at once: the injected line never runs, exactly one of
+    # them rebuilds (the other waits on the lock and finds it done), nothing is corrupted
     shutil.copy(source / "family_float64.json", manifest)
     path.write_bytes(original + b"\nraise SystemExit('injected code ran')\n")
-    healed = machine.load_family("float64", tmp_path)
-    err = capsys.readouterr().err
-    assert "cannot be used" in err and "rebuilding" in err and "done in" in err
-    assert healed is not module and machine._problem(path, manifest) is None
+    code = ("import sys; from symprop.codegen import machine\n"
+            f"m = machine.load_family('float64', {str(tmp_path)!r})\n"
+            "print(m.train_epochs is not None)\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [proc.communicate(timeout=600) for proc in procs]
+    assert all(proc.returncode == 0 for proc in procs), outs
+    assert [out.strip() for out, _ in outs] == ["True", "True"]
+    err = "".join(e for _, e in outs)
+    assert err.count("cannot be used") == 1 and "rebuilding" in err and "done in" in err
+    assert "injected" not in err
+    assert machine._problem(path, manifest) is None and module is not None
     assert path.read_bytes() == original
 
 
