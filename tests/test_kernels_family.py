@@ -344,3 +344,16 @@ def test_a_cache_folder_that_cannot_be_written_is_one_spec_error(tmp_path):
     net = Network(inputs=2, layers=[Dense(1, "sigmoid")], loss="log")
     with pytest.raises(SpecError, match="cache_dir.*per-machine|per-machine.*cache_dir"):
         net.compile(cache_dir=blocker / "cache")
+
+
+def test_the_kernel_shape_table_names_real_templates():
+    from pathlib import Path
+
+    from symprop.codegen import options
+
+    folder = Path(options.__file__).parent / "templates"
+    assert set(options.KERNEL_SHAPES) == {"family", "unrolled", "loops"}
+    assert options.SHAPES == ("unrolled", "loops")
+    for row in options.KERNEL_SHAPES.values():
+        assert (folder / row.template).exists(), row
+        assert row.needs and row.chosen

@@ -3,13 +3,39 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from ..errors import SpecError
 
 DTYPES = ("float64", "float32")
-SHAPES = ("unrolled", "loops")            # per-network kernels (`generate.py`)
 FAMILY = "family"                         # the per-machine kernels (`family.py`, `machine.py`)
 UNROLL_MAX_PARAMS = 64          # networks up to this many weights and biases get scalar code
+
+
+@dataclass(frozen=True)
+class KernelShape:
+    """One row of the kernel shape table: a new shape is a row here and a template."""
+
+    name: str
+    template: str           # in templates/
+    per_network: bool       # one module per network (else one per machine and dtype)
+    needs: str
+    chosen: str
+
+
+KERNEL_SHAPES: dict[str, KernelShape] = {row.name: row for row in (
+    KernelShape("family", "family.py.jinja", False,
+                "built-in rows, ReLU'(0) = 0, no threads, fastmath or ahead-of-time build",
+                "net.compile() by default; jobs below the lines of choose_shape_for_job"),
+    KernelShape("unrolled", "unrolled.py.jinja", True,
+                f"at most {UNROLL_MAX_PARAMS} parameters, one thread",
+                "choose_shape_for_job from UNROLL_MIN_STEPS minibatch steps; small networks "
+                "that the family cannot hold; shape='unrolled'"),
+    KernelShape("loops", "loops.py.jinja", True, "nothing",
+                "choose_shape_for_job from LOOPS_MIN_FLOP; larger networks the family cannot "
+                "hold (threads, fastmath, custom rows); shape='loops'"),
+)}
+SHAPES = tuple(name for name, row in KERNEL_SHAPES.items() if row.per_network)
 
 
 def n_params(network) -> int:
