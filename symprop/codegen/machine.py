@@ -231,6 +231,12 @@ class NetworkKernels:
             row_offset += lay.units
         self.layout = np.array(rows, dtype=np.int64).reshape(depth, N_COLUMNS)
         self.size = offset
+        self._slices, start = [], 0
+        for shape in self.PARAM_SHAPES:
+            size = math.prod(shape)
+            self._slices.append((start, start + size, shape))
+            start += size
+        self._packed: list[tuple[np.ndarray, list[np.ndarray]]] = []
         out_code = act_code[network.layers[-1].activation]
         self.pair = out_code * len(family.LOSSES) + loss_code
         classifier, midpoint = classification(
@@ -251,6 +257,21 @@ class NetworkKernels:
         for a in arrays:
             a.reshape(-1)[...] = flat[start:start + a.size]
             start += a.size
+
+    def views(self, flat: np.ndarray) -> list[np.ndarray]:
+        """The parameters as views of one flat array (``Kernels.train`` trains on these, so
+        `train_epochs` finds them packed already and copies nothing)."""
+        out = [flat[start:end].reshape(shape) for start, end, shape in self._slices]
+        self._packed = [*self._packed[-3:], (flat, out)]      # the last few, by identity
+        return out
+
+    def _flat_of(self, arrays) -> np.ndarray | None:
+        """The flat array whose `views` ``arrays`` are (the same objects), or None."""
+        for flat, views in self._packed:
+            if len(views) == len(arrays) and all(
+                    a is v for a, v in zip(arrays, views, strict=True)):
+                return flat
+        return None
 
     # -- the per-network module's functions ------------------------------------------------
     def _writable(self, *arrays):
@@ -287,12 +308,16 @@ class NetworkKernels:
         params, velocities = args[:n], args[n:2 * n]
         (epochs, batch_size, lr, momentum, shuffle, state, order, loss_hist,
          acc_hist) = args[2 * n:]
-        theta, velocity = self.pack(params), self.pack(velocities)
+        theta, velocity = self._flat_of(params), self._flat_of(velocities)
+        packed = theta is not None and velocity is not None
+        if not packed:
+            theta, velocity = self.pack(params), self.pack(velocities)
         X, Y = self._writable(X, Y)
         done = self.family.train_epochs(
             X, Y, theta, velocity, self.layout, self.pair, self.classify, self.midpoint,
             int(epochs), int(batch_size), self.DTYPE(lr), self.DTYPE(momentum), bool(shuffle),
             state, order, loss_hist, acc_hist)
-        self.unpack_into(theta, params)
-        self.unpack_into(velocity, velocities)
+        if not packed:
+            self.unpack_into(theta, params)
+            self.unpack_into(velocity, velocities)
         return done

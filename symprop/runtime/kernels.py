@@ -304,7 +304,10 @@ class Kernels:
         """
         X = self._inputs(X)
         Y = self._targets(Y, X.shape[0])
-        work = [p.copy() for p in self._params(params)]
+        work = self._params(params)
+        views = getattr(self.module, "views", None)     # the family: one flat array, no copies
+        work = (views(self.module.pack(work)) if views is not None else
+                [p.copy() for p in work])
         _check_int(epochs, "epochs", 0)
         _check_int(batch_size, "batch_size", 1)
         if chunk_epochs is not None:
@@ -313,7 +316,8 @@ class Kernels:
         lr = _check_float(learning_rate, "learning_rate", 0.0, None)
         mom = _check_float(momentum, "momentum", 0.0, 1.0, open_top=True)
         dtype = self._np_dtype
-        velocities = [np.zeros(p.shape, dtype) for p in work]
+        velocities = (views(np.zeros(self.module.size, dtype)) if views is not None else
+                      [np.zeros(p.shape, dtype) for p in work])
         state = np.array([int(seed) % 2**64], dtype=np.uint64)
         kernel = self.module.train_epochs
         ran = run_chunks(kernel, X, Y, work, velocities, state, int(epochs), int(batch_size),
