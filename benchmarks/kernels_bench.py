@@ -48,7 +48,9 @@ def _child(spec: dict, dtype: str, repeat: int) -> dict:
         net = symprop.Network(inputs=spec["inputs"], loss=spec["loss"],
                               layers=[symprop.Dense(u, a) for u, a in spec["layers"]])
     t_net = time.perf_counter()
-    kernels = net.compile(dtype=dtype)
+    from symprop.codegen.options import choose_shape
+
+    kernels = net.compile(dtype=dtype, shape=choose_shape(net))   # per-network modules
     t_loaded = time.perf_counter()
     B = spec["batch"]
     rng = np.random.default_rng(0)

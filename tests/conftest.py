@@ -11,6 +11,12 @@ import pytest
 # generated kernels of the test session go to a private cache, never the user's
 if "SYMPROP_CACHE_DIR" not in os.environ:
     os.environ["SYMPROP_CACHE_DIR"] = tempfile.mkdtemp(prefix="symprop-test-cache-")
+# the per-machine kernels (built once, verified on every load) are shared by all test sessions
+# of this user: building them costs half a minute, loading them a fraction of a second
+if "SYMPROP_MACHINE_DIR" not in os.environ:
+    _user = os.getuid() if hasattr(os, "getuid") else 0
+    os.environ["SYMPROP_MACHINE_DIR"] = str(Path(tempfile.gettempdir()) /
+                                            f"symprop-test-machine-{_user}")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -67,7 +67,7 @@ def test_resume_through_fit_and_checkpoint_every(xor_net, tmp_path):
 
 def test_resume_works_for_the_loops_kernel_too(tmp_path):
     net = symprop.load(EXAMPLES / "train_spiral.toml")
-    k = net.compile()
+    k = net.compile(shape="loops")
     assert k.shape == "loops"
     ds = load_dataset("spiral", n=60)
     s = T.Settings(epochs=5, batch_size=7, learning_rate=0.03, momentum=0.9, seed=3)

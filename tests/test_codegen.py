@@ -277,7 +277,9 @@ def test_a_new_activation_row_reaches_the_kernels(monkeypatch, tmp_path, shape):
 
 def test_compile_returns_kernels_with_the_contract(lecture, monkeypatch, tmp_path):
     monkeypatch.setenv("SYMPROP_CACHE_DIR", str(tmp_path))
-    kernels = symprop.load(lecture.source).compile(dtype="float64")
+    default = symprop.load(lecture.source).compile(dtype="float64")
+    assert default.shape == "family" and default.source == default.path.read_text()
+    kernels = symprop.load(lecture.source).compile(dtype="float64", shape="unrolled")
     assert kernels.shape == "unrolled" and kernels.dtype == "float64"
     assert kernels.path.parent == tmp_path and kernels.path.exists()
     assert kernels.source == kernels.path.read_text()

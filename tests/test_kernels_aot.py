@@ -99,7 +99,7 @@ def test_a_loss_that_blows_up_stops_with_the_last_good_parameters(cache):
     assert built.aot and info.value.epoch > 1
     assert all(np.isfinite(v).all() for v in info.value.params.values())
     with pytest.raises(TrainingError) as jit_info:
-        line.compile(aot=False).train(start, X, Y, epochs=500, batch_size=11,
+        line.compile(shape="unrolled", aot=False).train(start, X, Y, epochs=500, batch_size=11,
                                       learning_rate=1.0, shuffle=False)
     assert jit_info.value.epoch == info.value.epoch
 
@@ -136,7 +136,7 @@ def test_a_new_process_trains_an_unrolled_network_without_numba(cache):
                           capture_output=True, text=True, check=True, timeout=120)
     fresh = json.loads(done.stdout)
     assert fresh["aot"] and not fresh["numba"] and not fresh["sympy"]
-    jit = XOR.compile(aot=False)
+    jit = XOR.compile(shape="unrolled", aot=False)
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     Y = np.array([[0], [1], [1], [0]], dtype=float)
     params, history = jit.train(jit.init_params(0), X, Y, epochs=50, batch_size=1,
@@ -147,14 +147,15 @@ def test_a_new_process_trains_an_unrolled_network_without_numba(cache):
 
 def test_a_damaged_or_foreign_build_falls_back_to_the_jit(cache, tmp_path):
     net = Network(inputs=3, layers=[Dense(2, "sigmoid"), Dense(1, "linear")], name="damaged")
-    jit = net.compile(cache_dir=tmp_path)
+    jit = net.compile(cache_dir=tmp_path, shape="unrolled")
     extension = aot.extension_path(jit.path)
     extension.write_bytes(b"not an ELF file")
-    again = net.compile(cache_dir=tmp_path)              # a new process would see the same
+    again = net.compile(cache_dir=tmp_path, shape="unrolled")   # a new process would see the same
     assert not again.aot
+    extension.write_bytes(b"not an ELF file")
     foreign = extension.with_name(extension.name.replace(aot.cpu_tag(), "00000000"))
     extension.rename(foreign)
-    assert not net.compile(cache_dir=tmp_path).aot
+    assert not net.compile(cache_dir=tmp_path, shape="unrolled").aot
 
 
 def test_threads_and_an_ahead_of_time_build_do_not_mix(cache, pair, monkeypatch):
@@ -187,3 +188,23 @@ def test_cli_builds_beside_the_output_file(cache, lecture, lecture_spec, tmp_pat
     # the lecture's worked example: y = 0.69 (to two places)
     assert round(float(y[0, 0]), 2) == 0.69
     assert main(["codegen", str(lecture_spec), "-o", str(out), "--aot", "--threads", "2"]) == 2
+
+
+def test_a_truncated_extension_is_hashed_before_import_and_removed(cache):
+    """A .so cut to 20,000 bytes killed the importing process (SIGBUS): now it is never loaded."""
+    built = XOR.compile(aot=True)
+    extension = aot.extension_path(built.path)
+    # a new file renamed into place: this process has the old one mapped
+    cut = extension.with_name("cut.tmp")
+    cut.write_bytes(extension.read_bytes()[:20_000])
+    os.replace(cut, extension)
+    code = ("import symprop, json\n"
+            "net = symprop.Network(inputs=2, layers=[symprop.Dense(2, 'sigmoid', bias=False),"
+            " symprop.Dense(1, 'sigmoid', bias=False)], loss='sse', name='xor aot')\n"
+            "print(json.dumps(net.compile(shape='unrolled').aot))\n")
+    env = {**os.environ, "SYMPROP_CACHE_DIR": str(cache)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) is False
+    assert "cannot be used" in done.stderr and not extension.exists()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from symprop.codegen import cache
@@ -18,7 +19,7 @@ import json, sys, time
 t0 = time.perf_counter()
 import numpy as np
 import symprop
-kernels = symprop.load(sys.argv[1]).compile()
+kernels = symprop.load(sys.argv[1]).compile(shape="unrolled")
 ready = time.perf_counter()
 out = kernels.forward(kernels.init_params(0), np.array([[0.35, 0.9]]))
 done = time.perf_counter()
@@ -99,3 +100,49 @@ def test_generated_modules_import_only_numpy_numba_and_the_shared_helpers(lectur
     assert all(line.split()[1] in ("math", "numpy", "numba", "symprop.codegen.support",
                                    "symprop.codegen.vector_math")
                for line in imports), imports
+
+
+# -- issue 17 part 4: the cache is checked, not trusted ----------------------------------------
+def _cached(lecture, folder):
+    loaded = cache.load(lecture, directory=folder)
+    loaded.module.forward(np.zeros((1, 2)), np.zeros((2, 2)), np.zeros((1, 2)))  # numba caches
+    return loaded.path
+
+
+@pytest.mark.parametrize("damage", ["line added", "edited", "empty", "truncated"])
+def test_a_tampered_module_is_written_again_with_one_line(lecture, tmp_path, capsys, damage):
+    path = _cached(lecture, tmp_path)
+    original = path.read_text()
+    tampered = {"line added": original + "\nraise SystemExit('injected code ran')\n",
+                "edited": original.replace("def train_epochs", "def train_epochs_", 1),
+                "empty": "", "truncated": original[: len(original) // 3]}[damage]
+    path.write_text(tampered)
+    sys.modules.pop(cache.module_names(path.stem[len("symprop_"):], tmp_path)[1], None)
+    _forget_loaded(path)
+    loaded = cache.load(lecture, directory=tmp_path)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot be used" in err and "writing it again" in err
+    assert loaded.generated and path.read_text() == original
+
+
+def test_a_damaged_numba_index_is_dropped_and_recompiled(lecture, tmp_path, capsys):
+    from symprop.codegen.verify import compiled_files
+
+    path = _cached(lecture, tmp_path)
+    index = [f for f in compiled_files(path) if f.suffix == ".nbi"]
+    assert index
+    index[0].write_bytes(index[0].read_bytes()[:20])
+    _forget_loaded(path)
+    loaded = cache.load(lecture, directory=tmp_path)
+    err = capsys.readouterr().err
+    assert "numba's cache file" in err and "compiles it again" in err
+    out = loaded.module.forward(np.array([[0.35, 0.9]]), np.array([[0.1, 0.8], [0.4, 0.6]]),
+                                np.array([[0.3, 0.9]]))
+    assert out.shape == (1, 1)
+
+
+def _forget_loaded(path):
+    """This process already imported the module: make it look like a new process."""
+    for name in [n for n, m in sys.modules.items()
+                 if getattr(m, "__file__", None) == str(path)]:
+        del sys.modules[name]

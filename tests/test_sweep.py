@@ -16,6 +16,7 @@ pytest.importorskip("distributed")
 
 import symprop  # noqa: E402
 from symprop.cli import main  # noqa: E402
+from symprop.codegen.options import choose_shape  # noqa: E402
 from symprop.errors import SpecError  # noqa: E402
 from symprop.runtime.train import get_data  # noqa: E402
 from symprop.sweep import grid as g  # noqa: E402
@@ -71,7 +72,8 @@ def test_sweep_gives_the_numbers_of_single_runs(client, data, tmp_path):
     for row in result.rows:
         point = g.Point((("lr", row["lr"]), ("hidden", row["hidden"])))
         variant = g.network_for(NET, point)
-        k = kernels.setdefault(row["hidden"], variant.compile())
+        # the sweep ships per-network modules to its workers: the same shape here
+        k = kernels.setdefault(row["hidden"], variant.compile(shape=choose_shape(variant)))
         params, history = k.train(k.init_params(row["seed"]), data.X, data.Y,
                                   learning_rate=row["lr"], seed=row["seed"], **SETTINGS)
         alone = k.loss(params, data.X, data.Y)

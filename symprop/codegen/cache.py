@@ -3,7 +3,11 @@
 A module's file name is a hash of everything that decides its text: the network's structure
 (sizes, activations with their formulas, biases, loss), its name (it appears in the preamble),
 dtype, kernel shape, fastmath, ``symprop.__version__`` and a fingerprint of the generator's own
-source. A cached file is therefore never stale, and is loaded without deriving anything.
+source. A cached file is therefore never stale, and is loaded without deriving anything. It is also
+checked, not trusted (`verify.py`): its content hash and the generator fingerprint are recorded
+when it is written and checked when it is loaded; numba's cache files are checked before numba
+reads them, an ahead-of-time extension is hashed before it is imported; whatever fails is
+rewritten, with one line on stderr saying so.
 
 Modules are imported with ``spec_from_file_location`` and registered in ``sys.modules`` before
 they run: numba's ``cache=True`` needs a real source file, and then stores the compiled machine
@@ -147,21 +151,47 @@ def load(network, dtype: str = "float64", shape: str | None = None, fastmath: bo
     module, generated = _load_jit(network, dtype, shape, fastmath, parts, path, name)
     if aot:
         from .aot import build
+        from .verify import sha256, write_record
 
-        build(path, module)
+        extension = build(path, module)
+        write_record(path, extension=sha256(extension))
         module, generated = _load_aot(path, name), True
         if module is None:
             raise ImportError(f"the ahead-of-time build of {path} does not load")
     return CachedModule(module, path, shape, generated, time.perf_counter() - start)
 
 
+def has_aot_build(network, dtype: str, directory: str | Path | None = None) -> bool:
+    """Is there an ahead-of-time build of ``network``'s default per-network module? (No SymPy
+    for built-in rows.) `compile_network` prefers one made on purpose to the family."""
+    from .aot import extension_path
+    from .options import choose_shape
+
+    folder = Path(directory).expanduser() if directory is not None else cache_dir()
+    shape = choose_shape(network)
+    path, _ = module_names(kernel_key(network, dtype, shape, False), folder)
+    return extension_path(path).exists()
+
+
 def _load_aot(path: Path, name: str) -> ModuleType | None:
     """The ahead-of-time module of ``path``, when one was built for this CPU."""
+    from .aot import extension_path
     from .aot import load as load_extension
+    from .verify import extension_problem, module_problem, say_healing
 
     name += "_aot"
     with _IMPORT_LOCK:
         if name not in sys.modules and path.exists():
+            extension = extension_path(path)
+            if not extension.exists():
+                return None
+            # hashed BEFORE importing: a truncated extension kills the process when loaded
+            problem = (module_problem(path, generator_fingerprint())
+                       or extension_problem(path, extension))
+            if problem is not None:
+                say_healing(extension, problem, "removed it; the JIT kernels serve")
+                extension.unlink(missing_ok=True)
+                return None
             module = load_extension(path, name)
             if module is None:
                 return None
@@ -175,10 +205,20 @@ def _load_jit(network, dtype: str, shape: str, fastmath: bool, parts: int, path:
     loaded = sys.modules.get(name)
     if loaded is not None:
         return loaded, False
+    from .verify import forget_compiled, module_problem, numba_cache_problem, say_healing
+
     generated = False
     if not path.exists():
         _write(network, dtype, shape, fastmath, parts, path)
         generated = True
+    elif (problem := module_problem(path, generator_fingerprint())) is not None:
+        say_healing(path, problem, "writing it again")
+        forget_compiled(path)
+        _write(network, dtype, shape, fastmath, parts, path)
+        generated = True
+    if (problem := numba_cache_problem(path)) is not None:
+        say_healing(path, problem, "numba compiles it again")
+        forget_compiled(path)
     try:
         module = import_file(path, name)
     except (SyntaxError, ImportError, AttributeError):
@@ -192,9 +232,12 @@ def _load_jit(network, dtype: str, shape: str, fastmath: bool, parts: int, path:
 
 def _write(network, dtype: str, shape: str, fastmath: bool, parts: int, path: Path) -> None:
     from .generate import generate
+    from .verify import sha256, write_record
 
     source = generate(network, dtype=dtype, shape=shape, fastmath=fastmath, threads=parts).source
     write_atomic(path, source)
+    # a new module: any extension beside it was built from another text (no hash: not loaded)
+    write_record(path, sha256=sha256(path), generator=generator_fingerprint(), extension=None)
 
 
 def import_file(path: Path, name: str) -> ModuleType:

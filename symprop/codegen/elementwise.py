@@ -26,6 +26,7 @@ from ..derive import symbols as S
 from ..derive.backprop import Derivation, LayerDerivation
 from ..derive.chain import Chain, SumOver, Terms
 from ..derive.rules import ACTIVATIONS, LOSSES
+from .options import classification
 from .printer import formula, parenthesized_formula
 
 # the local variables of the loop kernels
@@ -140,8 +141,10 @@ def forward_formula(activation: str) -> sp.Expr:
     return row.stable(Z) if row.stable is not None else row.definition(Z)
 
 
-def _index_form(lay: LayerDerivation, depth: int) -> tuple[sp.Expr, sp.Expr, tuple]:
-    """(f', δ, sums) of one layer in the local symbols."""
+def index_form(lay: LayerDerivation, depth: int,
+               extra: frozenset = frozenset()) -> tuple[sp.Expr, sp.Expr, tuple]:
+    """(f', δ, sums) of one layer in the local symbols; ``extra``: further symbols a kernel
+    sees (the per-machine kernels read the output count ``K`` at run time)."""
     l, u = lay.layer, lay.unit
     local = {S.out(l)[u]: Y, S.net(l)[u]: Z, S.d[u]: D}
     fprime = lay.fprime.xreplace(local)
@@ -155,7 +158,7 @@ def _index_form(lay: LayerDerivation, depth: int) -> tuple[sp.Expr, sp.Expr, tup
             sums.append(OutputSum(sym, summand))
             expr = expr.xreplace({total: sym})
         delta = expr.xreplace(local)
-        allowed = {Y, D, Z, *(s.symbol for s in sums)}
+        allowed = {Y, D, Z, *(s.symbol for s in sums), *extra}
     else:
         parts = []
         for part in lay.delta.parts:
@@ -165,7 +168,7 @@ def _index_form(lay: LayerDerivation, depth: int) -> tuple[sp.Expr, sp.Expr, tup
             else:
                 parts.append(part.xreplace(local))
         delta = sp.Mul(*parts)
-        allowed = {Y, Z, BACK}
+        allowed = {Y, Z, BACK, *extra}
     for what, expr in (("f'", fprime), ("delta", delta)):
         stray = expr.free_symbols - allowed
         if stray:
@@ -184,12 +187,11 @@ def _check_back(part: SumOver, l: int) -> None:
         raise ValueError(f"layer {l}: unexpected delta recurrence {part}")
 
 
-def _loss_term(network) -> tuple[sp.Expr, bool]:
+def loss_term(loss: str, output_activation: str, n_outputs: sp.Expr) -> tuple[sp.Expr, bool]:
     """One output's share of E in Y, D; ln y from log-sum-exp for softmax, other logs clipped."""
-    row = LOSSES[network.loss]
-    term = row.term(Y, D, sp.Integer(network.sizes[-1]))
+    term = LOSSES[loss].term(Y, D, n_outputs)
     uses_logp = False
-    if ACTIVATIONS[network.layers[-1].activation].layerwise and term.has(sp.log(Y)):
+    if ACTIVATIONS[output_activation].layerwise and term.has(sp.log(Y)):
         term, uses_logp = term.xreplace({sp.log(Y): LOGP}), True
     # ln of a saturated output (y = 0 or 1 in floats) would be -inf: clip the argument at EPS
     term = term.replace(lambda e: isinstance(e, sp.log),
@@ -198,25 +200,14 @@ def _loss_term(network) -> tuple[sp.Expr, bool]:
 
 
 def _classification(network) -> tuple[bool, float | None]:
-    """Is the network a classifier, and where is its decision threshold?
-
-    Softmax outputs: argmax. Outputs bounded on both sides (sigmoid, tanh): the midpoint of the
-    range (0.5, 0). A probabilistic loss on any output: 0.5. Several outputs: argmax.
-    """
     row = ACTIVATIONS[network.layers[-1].activation]
-    several = network.sizes[-1] > 1
-    if row.layerwise:
-        return True, None
-    midpoint = _midpoint(row.definition(Z))
-    if midpoint is None and LOSSES[network.loss].probabilistic:
-        midpoint = 0.5
-    if midpoint is None:
-        return False, None
-    return True, None if several else midpoint
+    midpoint = None if row.layerwise else range_midpoint(row.definition(Z))
+    return classification(row.layerwise, midpoint, LOSSES[network.loss].probabilistic,
+                          network.sizes[-1])
 
 
 @cache
-def _midpoint(f: sp.Expr) -> float | None:
+def range_midpoint(f: sp.Expr) -> float | None:
     """The middle of f's range when f is bounded on both sides (keyed by the formula itself)."""
     try:
         lo, hi = _at_infinity(f, -sp.oo), _at_infinity(f, sp.oo)
@@ -244,7 +235,7 @@ def formulas(derivation: Derivation) -> NetworkFormulas:
     layers = []
     for lay in derivation.layers:
         l, row = lay.layer, ACTIVATIONS[lay.activation]
-        fprime, delta, sums = _index_form(lay, depth)
+        fprime, delta, sums = index_form(lay, depth)
         act = row.definition(Z) if row.layerwise else forward_formula(lay.activation)
         out_name = names[f"out{l}"]
         below = "x" if l == 1 else names[f"out{l - 1}"]
@@ -264,7 +255,8 @@ def formulas(derivation: Derivation) -> NetworkFormulas:
             layer=l, units=lay.units, fan_in=lay.fan_in, bias=lay.bias,
             activation=lay.activation, layerwise=row.layerwise, act=act, fprime=fprime,
             delta=delta, sums=sums, text=text))
-    term, uses_logp = _loss_term(network)
+    term, uses_logp = loss_term(network.loss, network.layers[-1].activation,
+                                sp.Integer(network.sizes[-1]))
     classifier, midpoint = _classification(network)
     loss_text = "E = " + formula(derivation.loss, names)
     return NetworkFormulas(derivation, tuple(layers), term, loss_text, classifier, midpoint,

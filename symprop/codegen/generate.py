@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from .elementwise import LOGP, D, NetworkFormulas, Y, Z, formulas
 from .options import (
+    KERNEL_SHAPES,
     MIN_PART_FLOP,
     SHAPES,
     UNROLL_MAX_PARAMS,
@@ -101,8 +102,8 @@ def generate(network, dtype: str = "float64", shape: str | None = None,
     context["parts"] = parts
     context["njit_train"] = (context["njit"][:-1] + ", parallel=True)" if parts > 1
                              else context["njit"])
-    context.update(_unrolled_context(f, dtype) if shape == "unrolled" else
-                   _loops_context(f, dtype))
+    context.update(_SHAPE_CONTEXTS[shape](f, dtype))
+    context["shape_template"] = KERNEL_SHAPES[shape].template
     template = environment().get_template("module.py.jinja")
     context["support_import"] = _IMPORTS_HERE
     source = template.render(**context)
@@ -380,6 +381,9 @@ def _loops_context(f: NetworkFormulas, dtype: str) -> dict:
         "uses_logp": f.uses_logp,
     }
 
+
+# each per-network shape's part of the template context (a row of options.KERNEL_SHAPES)
+_SHAPE_CONTEXTS = {"unrolled": _unrolled_context, "loops": _loops_context}
 
 __all__ = ["SHAPES", "UNROLL_MAX_PARAMS", "GeneratedKernel", "check_options", "choose_shape",
            "environment", "generate", "n_params"]

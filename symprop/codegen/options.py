@@ -3,12 +3,39 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from ..errors import SpecError
 
 DTYPES = ("float64", "float32")
-SHAPES = ("unrolled", "loops")
+FAMILY = "family"                         # the per-machine kernels (`family.py`, `machine.py`)
 UNROLL_MAX_PARAMS = 64          # networks up to this many weights and biases get scalar code
+
+
+@dataclass(frozen=True)
+class KernelShape:
+    """One row of the kernel shape table: a new shape is a row here and a template."""
+
+    name: str
+    template: str           # in templates/
+    per_network: bool       # one module per network (else one per machine and dtype)
+    needs: str
+    chosen: str
+
+
+KERNEL_SHAPES: dict[str, KernelShape] = {row.name: row for row in (
+    KernelShape("family", "family.py.jinja", False,
+                "built-in rows, ReLU'(0) = 0, no threads, fastmath or ahead-of-time build",
+                "net.compile() by default; jobs below the lines of choose_shape_for_job"),
+    KernelShape("unrolled", "unrolled.py.jinja", True,
+                f"at most {UNROLL_MAX_PARAMS} parameters, one thread",
+                "choose_shape_for_job from UNROLL_MIN_STEPS minibatch steps; small networks "
+                "that the family cannot hold; shape='unrolled'"),
+    KernelShape("loops", "loops.py.jinja", True, "nothing",
+                "choose_shape_for_job from LOOPS_MIN_FLOP; larger networks the family cannot "
+                "hold (threads, fastmath, custom rows); shape='loops'"),
+)}
+SHAPES = tuple(name for name, row in KERNEL_SHAPES.items() if row.per_network)
 
 
 def n_params(network) -> int:
@@ -20,9 +47,55 @@ def choose_shape(network, shape: str | None = None) -> str:
     if shape is None:
         return "unrolled" if n_params(network) <= UNROLL_MAX_PARAMS else "loops"
     if shape not in SHAPES:
-        raise SpecError("unknown kernel shape", key="shape", expected=" or ".join(SHAPES),
+        raise SpecError("unknown kernel shape", key="shape",
+                        expected=" or ".join((*SHAPES, FAMILY)),
                         got=shape)
     return shape
+
+
+def choose_family(network, dtype: str, shape: str | None, fastmath: bool = False,
+                  threads: int | None = None, aot: bool | None = None) -> bool:
+    """Train on the per-machine family (nothing to compile) rather than a per-network module?
+
+    ``shape="family"`` asks for it (SpecError when the network needs something it lacks);
+    None takes it whenever it can: every built-in row, no thread count, no fastmath, no request for
+    an ahead-of-time per-network build. "unrolled" and "loops" ask for a per-network module.
+    """
+    from .machine import supports
+
+    if shape is not None and shape != FAMILY:
+        return False
+    fits = (dtype in DTYPES and not network.is_perceptron and supports(network)
+            and not fastmath and threads is None and not aot)
+    if shape == FAMILY and not fits:
+        if dtype not in DTYPES or network.is_perceptron:
+            check_options(network, dtype, "loops")
+        raise SpecError("the per-machine kernels hold only built-in rows, one thread, "
+                        "no fastmath, no ahead-of-time build and ReLU'(0) = 0", key="shape",
+                        expected='"unrolled" or "loops" for this network')
+    return fits
+
+
+# -- a per-network module only when the job repays its compile (sizes and counts, never timing) --
+UNROLL_MIN_STEPS = 1_000_000    # minibatch steps: the family's fixed cost per step (~3-6 µs)
+#                                 against an unrolled module's compile (~3-6 s)
+LOOPS_MIN_FLOP = 10**12         # a loops module's compile (~3-6 s) against a few per cent
+
+
+def choose_shape_for_job(network, rows: int, epochs: int, batch_size: int) -> str | None:
+    """The kernel shape for a training job: None (the per-machine family, nothing to compile)
+    unless the job is long enough to repay compiling a per-network module.
+
+    Small networks (≤ UNROLL_MAX_PARAMS): ``unrolled`` from UNROLL_MIN_STEPS minibatch steps on
+    (codegen/README.md: the family pays a few µs per step on tiny matrices, the unrolled
+    kernel tens of ns per sample). Larger ones: ``loops`` from LOOPS_MIN_FLOP floating-point
+    operations of weight products. Depends only on the job, so results are reproducible.
+    """
+    rows, epochs, batch = max(int(rows), 1), max(int(epochs), 0), max(int(batch_size), 1)
+    steps = epochs * -(-rows // batch)
+    if n_params(network) <= UNROLL_MAX_PARAMS:
+        return "unrolled" if steps >= UNROLL_MIN_STEPS else None
+    return "loops" if epochs * rows * flop_per_row(network) >= LOOPS_MIN_FLOP else None
 
 
 def check_options(network, dtype: str, shape: str | None) -> str:
@@ -34,6 +107,25 @@ def check_options(network, dtype: str, shape: str | None) -> str:
                         "backpropagation kernels for them: use the perceptron rule "
                         "(symprop.derive.perceptron)", file=network.source, key="network.layers")
     return choose_shape(network, shape)
+
+
+def classification(layerwise: bool, midpoint: float | None, probabilistic: bool,
+                   n_outputs: int) -> tuple[bool, float | None]:
+    """Is a network a classifier, and where is its decision threshold? From its output
+    activation (layerwise; the midpoint of its range, None when unbounded), its loss and its
+    output count — no SymPy, so the per-machine kernels decide it at run time too.
+
+    Softmax outputs: argmax. Outputs bounded on both sides (sigmoid, tanh): the midpoint of the
+    range (0.5, 0). A probabilistic loss on any output: 0.5. Several outputs: argmax.
+    """
+    several = n_outputs > 1
+    if layerwise:
+        return True, None
+    if midpoint is None and probabilistic:
+        midpoint = 0.5
+    if midpoint is None:
+        return False, None
+    return True, None if several else midpoint
 
 
 # -- splitting each minibatch over threads -----------------------------------------------------

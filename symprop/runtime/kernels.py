@@ -17,16 +17,22 @@ from typing import Any
 import numpy as np
 
 from ..errors import SpecError, TrainingError
-from .blas import one_blas_thread
+from .driver import CHUNK_SECONDS, FIRST_CHUNK_SAMPLES, run_chunks
 
-CHUNK_SECONDS = 0.25        # aim for one progress update about this often
-FIRST_CHUNK_SAMPLES = 20_000  # samples × epochs in the first call, before the rate is known
+__all__ = ["CHUNK_SECONDS", "FIRST_CHUNK_SAMPLES", "Kernels", "compile_network", "is_compiled"]
 
 
 def compile_network(network, dtype: str = "float64", shape: str | None = None,
                     fastmath: bool = False, cache_dir: str | Path | None = None,
                     threads: int | None = None, aot: bool | None = None) -> Kernels:
-    """Kernels for ``network``: ``shape`` None picks ``unrolled`` for small nets, else ``loops``.
+    """Kernels for ``network``.
+
+    ``shape`` None: the per-machine family (``"family"``: compiled once per machine, nothing to
+    compile for a new network) whenever the network is made of built-in rows and no threads,
+    fastmath or ahead-of-time build are asked for — unless an ahead-of-time build of this
+    network exists; otherwise a per-network module, ``unrolled`` for small nets, else
+    ``loops``. ``shape="family" | "unrolled" | "loops"`` forces one
+    (`symprop.codegen.options.choose_shape_for_job` picks by the job).
 
     ``threads``: how many row slices of each minibatch `train` computes in parallel (loop
     kernels only; None: 1, serial — `symprop.codegen.options.choose_parts` says why). The
@@ -42,6 +48,25 @@ def compile_network(network, dtype: str = "float64", shape: str | None = None,
     this network loads it without numba and starts in a fraction of the time. The default,
     None, uses such a build when one exists; False always takes the JIT.
     """
+    from ..codegen import machine
+    from ..codegen.cache import has_aot_build
+    from ..codegen.options import check_options, choose_family
+
+    if choose_family(network, dtype, shape, fastmath, threads, aot) and not (
+            shape is None and aot is None and has_aot_build(network, dtype, cache_dir)):
+        check_options(network, dtype, "loops")
+        start = time.perf_counter()
+        try:
+            family = machine.load_family(dtype, cache_dir)
+        except OSError as exc:      # a read-only or missing cache folder: say which, no traceback
+            raise SpecError("cannot build or read the per-machine kernels",
+                            key="SYMPROP_CACHE_DIR" if cache_dir is None else "cache_dir",
+                            expected="a writable folder (or shape='unrolled'/'loops' with one)",
+                            got=f"{machine.family_folder(cache_dir)}: {exc.strerror or exc}"
+                            ) from None
+        module = machine.NetworkKernels(network, family)
+        return Kernels(network, module, Path(family.__file__), dtype, machine.SHAPE, False,
+                       time.perf_counter() - start)
     from ..codegen.cache import load
 
     cached = load(network, dtype=dtype, shape=shape, fastmath=fastmath, directory=cache_dir,
@@ -132,6 +157,18 @@ class Kernels:
         return params
 
     def _params(self, params: Mapping[str, Any]) -> list[np.ndarray]:
+        # the usual case first, checked in a few hundred nanoseconds: a dict of C-contiguous
+        # arrays of our dtype and shapes, exactly our keys
+        if type(params) is dict and len(params) == len(self.param_shapes):
+            fast = []
+            for name, shape in self.param_shapes.items():
+                value = params.get(name)
+                if (type(value) is not np.ndarray or value.dtype != self._np_dtype
+                        or value.shape != shape or not value.flags.c_contiguous):
+                    break
+                fast.append(value)
+            else:
+                return fast
         if not isinstance(params, Mapping):
             raise SpecError("parameters must be a dict", key="params",
                             expected="{" + ", ".join(self.param_shapes) + "}",
@@ -158,6 +195,10 @@ class Kernels:
 
     # -- data ----------------------------------------------------------------------------------
     def _inputs(self, X: Any) -> np.ndarray:
+        if (type(X) is np.ndarray and X.dtype == self._np_dtype and X.ndim == 2
+                and X.shape[1] == self.n_inputs and X.shape[0] and X.flags.c_contiguous
+                and _all_finite(X)):
+            return X                                        # the usual case, checked fast
         n_in = self.n_inputs
         try:
             arr = np.asarray(X, dtype=self._np_dtype)
@@ -179,6 +220,10 @@ class Kernels:
         return np.ascontiguousarray(arr)
 
     def _targets(self, Y: Any, n: int) -> np.ndarray:
+        if (type(Y) is np.ndarray and Y.dtype == self._np_dtype and Y.ndim == 2
+                and Y.shape == (n, self.n_outputs) and Y.flags.c_contiguous
+                and _all_finite(Y)):
+            return Y                                        # the usual case, checked fast
         K = self.n_outputs
         raw = np.asarray(Y)
         if raw.ndim == 1 and K > 1 and raw.dtype.kind in "iu":
@@ -259,7 +304,10 @@ class Kernels:
         """
         X = self._inputs(X)
         Y = self._targets(Y, X.shape[0])
-        work = [p.copy() for p in self._params(params)]
+        work = self._params(params)
+        views = getattr(self.module, "views", None)     # the family: one flat array, no copies
+        work = (views(self.module.pack(work)) if views is not None else
+                [p.copy() for p in work])
         _check_int(epochs, "epochs", 0)
         _check_int(batch_size, "batch_size", 1)
         if chunk_epochs is not None:
@@ -267,41 +315,18 @@ class Kernels:
         _check_int(seed, "seed", None)
         lr = _check_float(learning_rate, "learning_rate", 0.0, None)
         mom = _check_float(momentum, "momentum", 0.0, 1.0, open_top=True)
-        velocities = [np.zeros_like(p) for p in work]
+        dtype = self._np_dtype
+        velocities = (views(np.zeros(self.module.size, dtype)) if views is not None else
+                      [np.zeros(p.shape, dtype) for p in work])
         state = np.array([int(seed) % 2**64], dtype=np.uint64)
-        order = np.empty(X.shape[0], dtype=np.int64)
-        loss_hist = np.full(epochs, np.nan)
-        acc_hist = np.full(epochs, np.nan)
-        scalar = self._np_dtype.type
-        done = 0
-        chunk = chunk_epochs or max(1, FIRST_CHUNK_SAMPLES // X.shape[0])
-        bar = _progress_bar(epochs, progress)
-        try:
-            while done < epochs:
-                n = min(chunk, epochs - done)
-                first_call = not is_compiled(self.module.train_epochs)
-                start = time.perf_counter()
-                # split kernels run BLAS inside their own threads: one BLAS thread each
-                with one_blas_thread(self.threads > 1):
-                    ran = self._call("train_epochs", X, Y, *work, *velocities, n,
-                                     int(batch_size), scalar(lr), scalar(mom), bool(shuffle),
-                                     state, order, loss_hist[done:done + n],
-                                     acc_hist[done:done + n])
-                elapsed = time.perf_counter() - start
-                if ran < n:
-                    self._stopped(done + ran, epochs, lr, loss_hist, acc_hist, work)
-                done += n
-                if bar is not None:
-                    bar.update(n)
-                    bar.set_postfix(loss=f"{loss_hist[done - 1]:.4g}")
-                if chunk_epochs is None and not first_call:
-                    # about CHUNK_SECONDS per call, growing at most 4-fold at a time
-                    rate = elapsed / n
-                    chunk = max(1, min(4 * n, int(CHUNK_SECONDS / max(rate, 1e-9))))
-        finally:
-            if bar is not None:
-                bar.close()
-        return self._as_dict(work), self._history(loss_hist, acc_hist, epochs)
+        kernel = self.module.train_epochs
+        ran = run_chunks(kernel, X, Y, work, velocities, state, int(epochs), int(batch_size),
+                         dtype.type(lr), dtype.type(mom), bool(shuffle), threads=self.threads,
+                         progress=progress, chunk_epochs=chunk_epochs)
+        self._compile_seconds += ran.compile_seconds
+        if ran.done < epochs:
+            self._stopped(ran.done, epochs, lr, ran.loss, ran.accuracy, work)
+        return self._as_dict(work), self._history(ran.loss, ran.accuracy, epochs)
 
     def _stopped(self, index: int, epochs: int, lr: float, loss_hist, acc_hist, work) -> None:
         value = loss_hist[index]
@@ -324,11 +349,10 @@ class Kernels:
         return history
 
 
-def _progress_bar(total: int, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-    return tqdm(total=total, unit="epoch", desc="training")
+def _all_finite(a: np.ndarray) -> bool:
+    """No NaN or infinity in ``a``: a finite sum says so without a boolean array (a sum that
+    overflows or is NaN sends us to the element-wise check)."""
+    return math.isfinite(a.sum()) or bool(np.isfinite(a).all())
 
 
 def _check_int(value: Any, key: str, minimum: int | None) -> None:

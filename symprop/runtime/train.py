@@ -21,6 +21,7 @@ from ..errors import SpecError, TrainingError
 from ..units import activation_traits, loss_traits
 from . import checkpoint as ckpt
 from .datasets import Dataset, load_dataset
+from .driver import run_chunks
 from .kernels import is_compiled
 
 #: range of the values a unit can output (targets outside it can never be reached)
@@ -317,40 +318,17 @@ def run_epochs(kernels, state: State, X: np.ndarray, Y: np.ndarray, settings: Se
     X = np.ascontiguousarray(X, dtype=dtype)
     Y = np.ascontiguousarray(Y, dtype=dtype)
     batch = settings.batch_size or X.shape[0]
-    order = np.empty(X.shape[0], dtype=np.int64)
-    loss_hist = np.full(epochs, np.nan)
-    acc_hist = np.full(epochs, np.nan)
     kernel = kernels.module.train_epochs
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=epochs, unit="epoch", desc="training", initial=0)
-    done = 0
-    chunk = 1
-    try:
-        while done < epochs:
-            n = min(chunk, epochs - done)
-            compiling = not is_compiled(kernel)     # numba compiles on the first call
-            t0 = time.perf_counter()
-            ran = int(kernel(X, Y, *params, *velocity, n, int(batch),
-                             dtype.type(settings.learning_rate), dtype.type(settings.momentum),
-                             bool(settings.shuffle), new.rng, order,
-                             loss_hist[done:done + n], acc_hist[done:done + n]))
-            elapsed = time.perf_counter() - t0
-            if compiling:
-                COMPILE_SECONDS[id(kernel)] = elapsed
-            if ran < n:
-                _stopped(kernels, new, params, velocity, loss_hist, acc_hist, done + ran,
-                         settings)
-            done += n
-            if bar is not None:
-                bar.update(n)
-                bar.set_postfix(loss=f"{loss_hist[done - 1]:.4g}")
-            # about a quarter second per call: the bar moves, Ctrl-C is heard
-            chunk = max(1, min(4 * n, int(0.25 / max(elapsed / n, 1e-9))))
-    finally:
-        if bar is not None:
-            bar.close()
+    # the one driver `Kernels.train` uses too (runtime/driver.py), from one epoch per call up
+    ran = run_chunks(kernel, X, Y, params, velocity, new.rng, epochs, int(batch),
+                     dtype.type(settings.learning_rate), dtype.type(settings.momentum),
+                     bool(settings.shuffle), threads=getattr(kernels, "threads", 1),
+                     progress=progress, first_chunk=1)
+    if ran.compile_seconds:
+        COMPILE_SECONDS[id(kernel)] = ran.compile_seconds
+    loss_hist, acc_hist = ran.loss, ran.accuracy
+    if ran.done < epochs:
+        _stopped(kernels, new, params, velocity, loss_hist, acc_hist, ran.done, settings)
     new.params = dict(zip(names, params, strict=True))
     new.velocity = dict(zip(names, velocity, strict=True))
     _extend(new, loss_hist, acc_hist, epochs, kernels)
@@ -446,12 +424,23 @@ def _num(v: float | None) -> float | int | None:
     return v if math.isfinite(v) else None     # JSON has no NaN
 
 
-def compile_for(network, dtype: str = "float64"):
-    """Perceptron kernels for threshold networks, backpropagation kernels otherwise."""
+def compile_for(network, dtype: str = "float64", job: tuple[int, int, int] | None = None,
+                shape: str | None = None):
+    """Perceptron kernels for threshold networks, backpropagation kernels otherwise.
+
+    ``job`` (rows, epochs, batch size) lets `choose_shape_for_job` pick a per-network module
+    when the job repays its compile; ``shape`` forces one ("family", "unrolled", "loops").
+    """
     if network.is_perceptron:
         from .perceptron import compile_perceptron
         return compile_perceptron(network, dtype=dtype)
-    return network.compile(dtype=dtype)
+    if shape is None and job is not None:
+        from ..codegen.machine import supports
+        from ..codegen.options import choose_shape_for_job
+
+        if supports(network):
+            shape = choose_shape_for_job(network, *job)
+    return network.compile(dtype=dtype, shape=shape)
 
 
 def fit(network, data: str | Path | Dataset | tuple, settings: Settings | None = None, *,
@@ -483,7 +472,10 @@ def fit(network, data: str | Path | Dataset | tuple, settings: Settings | None =
         train_ds, test_ds = ds, None
     t0 = time.perf_counter()
     if kernels is None:
-        kernels = compile_for(network, settings.dtype)
+        kernels = compile_for(network, settings.dtype,
+                              (len(train_ds), settings.epochs,
+                               settings.batch_size or len(train_ds)),
+                              getattr(settings, "shape", None))
     compile_s = time.perf_counter() - t0
     before = float(getattr(kernels, "compile_seconds", 0.0))
     if network.is_perceptron:

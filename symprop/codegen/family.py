@@ -1,0 +1,142 @@
+"""The per-machine kernel family: one module per dtype that trains ANY network of built-in rows.
+
+A per-network module (`generate.py`) bakes the widths, depth and activations into its code, so
+numba compiles it anew for every network. The family module instead reads the network at run
+time: parameters in one flat array, an int64 layout table (one row per layer: fan-in, units,
+offsets, activation code), and each layer's activation picked by a code *outside* the element
+loops, so the loops are those of the ``loops`` shape. It is generated from the rule table like
+every kernel — per-row pieces (each activation's f and f' in output form, each (output
+activation, loss) pair's loss term and δ) come from the derivation of a symbolic network whose
+output count is a symbol ``K``, read by the kernel at run time (mse's 1/K) — and compiled once
+per machine (`machine.py`).
+
+Only built-in rows are in it (their formulas are in the generator's fingerprint); a network
+with a registered row, or with a ReLU derivative at 0 other than 0, gets per-network kernels.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+import sympy as sp
+
+from ..derive.backprop import derive
+from ..derive.rules import BUILTIN_ACTIVATION_ROWS, BUILTIN_LOSS_ROWS, K
+from .elementwise import BACK, LOGP, Z, forward_formula, index_form, loss_term, range_midpoint
+from .generate import _import_line, called, environment, support_helpers
+from .printer import TempNames, code, print_block
+from .vmath import helpers_called
+
+# the rows the family holds, in code order (a code is an index into these tuples)
+ACTIVATIONS: tuple[str, ...] = tuple(n for n, row in BUILTIN_ACTIVATION_ROWS.items()
+                                     if row.differentiable)
+LOSSES: tuple[str, ...] = tuple(n for n, row in BUILTIN_LOSS_ROWS.items() if row.differentiable)
+RELU_AT_ZERO = 0        # the ReLU derivative at 0 the family is derived with (the spec default)
+SMALL_PRODUCT = 4096    # multiply-adds up to which the family's products are plain loops
+
+
+@dataclass(frozen=True)
+class FamilySource:
+    dtype: str
+    source: str
+
+
+def _symbolic_network(activations: tuple[str, ...], loss: str) -> SimpleNamespace:
+    """What `derive` reads of a network, with symbolic widths: index-form formulas do not
+    depend on widths except through the output count K (mse's 1/K)."""
+    from ..spec import NOTATION_DEFAULTS, Dense
+
+    hidden = tuple(sp.Symbol(f"H{i}", positive=True, integer=True)
+                   for i in range(1, len(activations)))
+    return SimpleNamespace(
+        is_perceptron=False, sizes=(sp.Integer(1), *hidden, K), depth=len(activations),
+        layers=tuple(Dense(1, a) for a in activations), loss=loss,
+        relu_at_zero=sp.Integer(RELU_AT_ZERO), notation=dict(NOTATION_DEFAULTS), name="family")
+
+
+def _activation_entry(code_: int, name: str, dtype: str) -> dict:
+    row = BUILTIN_ACTIVATION_ROWS[name]
+    entry = {"code": code_, "name": name, "layerwise": row.layerwise}
+    if row.layerwise:
+        entry["kernel"] = code(row.definition(Z).xreplace({Z: sp.Symbol("shifted")}), dtype, True)
+        entry["needs_z"] = False
+        return entry
+    block = print_block([("A[r, k]", forward_formula(name))], dtype, TempNames(f"_f{code_}_"),
+                        vector_math=True)
+    entry["act_lines"] = block.lines()
+    # the hidden δ = f' · back: from the derivation of a network with this hidden activation
+    hidden = derive(_symbolic_network((name, "linear"), "sse")).layers[0]
+    _, delta, _ = index_form(hidden, 2)
+    block = print_block([("delta", delta)], dtype, TempNames(f"_h{code_}_"), vector_math=True)
+    entry["delta_lines"] = block.lines()
+    entry["needs_z"] = Z in delta.free_symbols
+    entry["needs_y"] = sp.Symbol("y", real=True) in delta.free_symbols
+    assert BACK in delta.free_symbols
+    return entry
+
+
+def _pair_entry(code_: int, activation: str, loss: str, dtype: str) -> dict:
+    """One output activation with one loss: the loss term, the sums its δ needs, the δ."""
+    out = derive(_symbolic_network((activation,), loss)).layers[0]
+    _, delta, sums = index_form(out, 1, extra=frozenset({K}))
+    term, uses_logp = loss_term(loss, activation, K)
+    prefix = f"_p{code_}_"
+    sums_code = [{"name": f"{prefix}{s.symbol}", "code": code(s.summand, dtype, True)}
+                 for s in sums]
+    rename = {s.symbol: sp.Symbol(f"{prefix}{s.symbol}", real=True) for s in sums}
+    delta = delta.xreplace(rename)
+    delta_block = print_block([("delta", delta)], dtype, TempNames(f"{prefix}d"),
+                              vector_math=True)
+    loss_block = print_block([("err", term)], dtype, TempNames(f"{prefix}u"))
+    return {
+        "code": code_, "activation": activation, "loss": loss, "sums": sums_code,
+        "uses_logp": uses_logp, "needs_z": Z in (delta.free_symbols | term.free_symbols),
+        "delta_lines": delta_block.lines(), "loss_lines": loss_block.lines("+="),
+        "uses_k": K in (delta.free_symbols | term.free_symbols),
+    }
+
+
+def midpoints() -> tuple[float | None, ...]:
+    """Per activation: the middle of its range where it is bounded (the classifier's threshold)."""
+    return tuple(None if BUILTIN_ACTIVATION_ROWS[a].layerwise else
+                 range_midpoint(BUILTIN_ACTIVATION_ROWS[a].definition(Z)) for a in ACTIVATIONS)
+
+
+def family_source(dtype: str) -> FamilySource:
+    """The family module's text for ``dtype`` (both: `machine.build`)."""
+    from .. import __version__
+
+    activations = [_activation_entry(i, a, dtype) for i, a in enumerate(ACTIVATIONS)]
+    pairs = [_pair_entry(i * len(LOSSES) + j, a, loss, dtype)
+             for i, a in enumerate(ACTIVATIONS) for j, loss in enumerate(LOSSES)]
+    context = {
+        "version": __version__, "dtype": dtype, "dt": f"np.{dtype}",
+        "njit": '@njit(cache=True, error_model="numpy")',
+        "activations": activations, "pairs": pairs,
+        "activation_names": repr(ACTIVATIONS), "loss_names": repr(LOSSES),
+        "needs_z": repr(tuple(a["needs_z"] for a in activations)),
+        "layerwise": repr(tuple(a["layerwise"] for a in activations)),
+        "midpoints": repr(midpoints()),
+        "probabilistic": repr(tuple(BUILTIN_LOSS_ROWS[n].probabilistic for n in LOSSES)),
+        "relu_at_zero": RELU_AT_ZERO, "small_product": SMALL_PRODUCT,
+        "eps": code(sp.Float(float(np.finfo(dtype).eps)), dtype),
+        "zero": code(sp.Integer(0), dtype), "one": code(sp.Integer(1), dtype),
+        "support_import": _IMPORTS_HERE,
+    }
+    source = environment().get_template("family.py.jinja").render(**context)
+    imports = [_import_line("symprop.codegen.support", called(source, support_helpers()))]
+    if helpers := helpers_called(source):
+        imports.append(_import_line("symprop.codegen.vector_math", helpers))
+    source = source.replace(_IMPORTS_HERE, "\n".join(imports), 1)
+    try:
+        ast.parse(source)
+    except SyntaxError as exc:   # a generator bug: say where
+        raise RuntimeError(f"generated family module does not parse: {exc}") from exc
+    return FamilySource(dtype, source)
+
+
+_IMPORTS_HERE = "# <the shared helpers' imports>"
+LOGP_NAME = str(LOGP)

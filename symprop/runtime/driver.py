@@ -1,0 +1,85 @@
+"""The one training driver: a kernel's ``train_epochs`` run in chunks of epochs.
+
+`Kernels.train` and `symprop.runtime.train.run_epochs` both train through `run_chunks`, so
+they cannot drift apart (they had: only one pinned BLAS to one thread for split kernels).
+Chunks let a progress bar move and Ctrl-C be heard; the random state is carried across
+chunks, so the result never depends on the chunking. Its fixed cost per call is kept to a few
+microseconds (one kernel call when the whole run fits one chunk, no context manager unless a
+split kernel needs BLAS pinned, no progress bar unless asked for).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .blas import one_blas_thread
+
+CHUNK_SECONDS = 0.25        # aim for one progress update about this often
+FIRST_CHUNK_SAMPLES = 20_000  # samples × epochs in the first call, before the rate is known
+
+
+@dataclass
+class Ran:
+    """What a run did: epochs completed (less than asked when a loss was not finite: then the
+    index of that epoch), the per-epoch history, seconds of numba compiling on a first call."""
+
+    done: int
+    loss: np.ndarray
+    accuracy: np.ndarray
+    compile_seconds: float = 0.0
+
+
+def run_chunks(kernel, X: np.ndarray, Y: np.ndarray, params: list, velocities: list,
+               state: np.ndarray, epochs: int, batch_size: int, lr, momentum, shuffle: bool,
+               *, threads: int = 1, progress: bool = False, chunk_epochs: int | None = None,
+               first_chunk: int | None = None) -> Ran:
+    """Train ``params`` (and ``velocities``, ``state``) in place for ``epochs`` epochs.
+
+    ``lr`` and ``momentum`` are scalars of the kernel's dtype. ``chunk_epochs`` fixes the epochs
+    per kernel call; else the first call runs ``first_chunk`` epochs (default: about
+    FIRST_CHUNK_SAMPLES samples) and later ones about CHUNK_SECONDS each.
+    """
+    order = np.empty(X.shape[0], dtype=np.int64)
+    history = np.empty((2, epochs))
+    history.fill(np.nan)
+    loss_hist, acc_hist = history[0], history[1]
+    chunk = chunk_epochs or first_chunk or max(1, FIRST_CHUNK_SAMPLES // X.shape[0])
+    compiling = not getattr(kernel, "overloads", True)      # numba compiles on the first call
+    compile_seconds = 0.0
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=epochs, unit="epoch", desc="training")
+    done = 0
+    try:
+        while done < epochs:
+            n = chunk if chunk < epochs - done else epochs - done
+            start = time.perf_counter()
+            if threads > 1:
+                # split kernels run BLAS inside their own threads: one BLAS thread each
+                with one_blas_thread(True):
+                    ran = kernel(X, Y, *params, *velocities, n, batch_size, lr, momentum,
+                                 shuffle, state, order, loss_hist[done:done + n],
+                                 acc_hist[done:done + n])
+            else:
+                ran = kernel(X, Y, *params, *velocities, n, batch_size, lr, momentum, shuffle,
+                             state, order, loss_hist[done:done + n], acc_hist[done:done + n])
+            elapsed = time.perf_counter() - start
+            if compiling:
+                compile_seconds, compiling = elapsed, False
+            elif chunk_epochs is None:
+                # about CHUNK_SECONDS per call, growing at most 4-fold at a time
+                chunk = max(1, min(4 * n, int(CHUNK_SECONDS / max(elapsed / n, 1e-9))))
+            if ran < n:
+                return Ran(done + int(ran), loss_hist, acc_hist, compile_seconds)
+            done += n
+            if bar is not None:
+                bar.update(n)
+                bar.set_postfix(loss=f"{loss_hist[done - 1]:.4g}")
+    finally:
+        if bar is not None:
+            bar.close()
+    return Ran(done, loss_hist, acc_hist, compile_seconds)

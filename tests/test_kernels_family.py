@@ -1,0 +1,359 @@
+"""The per-machine kernel family against independent oracles, and its life on disk.
+
+Oracles: a NumPy forward pass and per-sample loss written here from the lecture's definitions
+(central differences of it are the gradient oracle), the exact derivation (Derivation.gradient
+at exact rational points, from test_kernels_gradients), and plain SGD steps made from the
+family's own proven gradients. Every activation in every (output activation, loss) pair, both
+dtypes, with and without bias, depth 1 to 5.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from symprop import Dense, Network
+from symprop.codegen import machine
+from symprop.codegen.family import ACTIVATIONS, LOSSES
+from symprop.errors import SpecError
+
+HIDDEN = [a for a in ACTIVATIONS if a != "softmax"]
+PAIRS = list(itertools.product(ACTIVATIONS, LOSSES))
+
+
+def unbounded_log(out: str, loss: str) -> bool:
+    """A log loss on outputs not confined to (0, 1): defined only where they happen to be."""
+    return loss in ("log", "cross-entropy") and out not in ("sigmoid", "softmax")
+
+
+def pair_network(i: int, out: str, loss: str) -> Network:
+    """A network ending in ``out`` with ``loss``; hidden activations and biases vary with i."""
+    hidden = HIDDEN[i % len(HIDDEN)]
+    return Network(inputs=3, layers=[
+        Dense(4, hidden, bias=i % 2 == 0),
+        Dense(3, out, bias=i % 3 != 0 or unbounded_log(out, loss))], loss=loss)
+
+
+def point(net: Network, dtype: str = "float64", n: int = 5, seed: int = 3):
+    rng = np.random.default_rng(seed)
+    params = {k: rng.uniform(-1.0, 1.0, size=s).astype(dtype)
+              for k, s in net.param_shapes().items()}
+    X = rng.uniform(-1.5, 1.5, size=(n, net.n_inputs)).astype(dtype)
+    K, L = net.sizes[-1], net.depth
+    if unbounded_log(net.layers[-1].activation, net.loss):
+        # net inputs of the outputs in (0.1, 0.5): every output inside (0, 1)
+        params[f"W{L}"] = rng.uniform(-0.01, 0.01, size=params[f"W{L}"].shape).astype(dtype)
+        params[f"b{L}"] = np.full(K, 0.3, dtype=dtype)
+    if net.loss in ("log", "cross-entropy") or net.layers[-1].activation == "softmax":
+        raw = rng.uniform(0.1, 1.0, size=(n, K))
+        Y = raw / raw.sum(axis=1, keepdims=True)
+    else:
+        Y = rng.uniform(-1.0, 1.0, size=(n, K))
+    return params, X, Y.astype(dtype)
+
+
+def reference_loss(net: Network, params, X, Y) -> float:
+    """The mean per-sample loss, in NumPy float64 from the definitions (no symprop code)."""
+    f = {"linear": lambda z: z, "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh,
+         "relu": lambda z: np.maximum(z, 0), "softplus": lambda z: np.log1p(np.exp(z)),
+         "softmax": lambda z: np.exp(z - z.max(1, keepdims=True)) /
+         np.exp(z - z.max(1, keepdims=True)).sum(1, keepdims=True)}
+    a = np.asarray(X, dtype=np.float64)
+    for l, lay in enumerate(net.layers, start=1):
+        z = a @ np.asarray(params[f"W{l}"], dtype=np.float64).T
+        if lay.bias:
+            z = z + params[f"b{l}"]
+        a = f[lay.activation](z)
+    y, d, K = a, np.asarray(Y, dtype=np.float64), a.shape[1]
+    per_sample = {"sse": 0.5 * ((y - d) ** 2).sum(1), "mse": ((y - d) ** 2).sum(1) / K,
+                  "log": -(d * np.log(y) + (1 - d) * np.log(1 - y)).sum(1),
+                  "cross-entropy": -(d * np.log(y)).sum(1)}[net.loss]
+    return float(per_sample.mean())
+
+
+def numeric_gradients(net, params, X, Y, h=1e-6):
+    out = {}
+    for key, value in params.items():
+        g = np.zeros(value.shape)
+        for idx in np.ndindex(*value.shape):
+            up = {n: v.astype(np.float64) for n, v in params.items()}
+            down = {n: v.astype(np.float64) for n, v in params.items()}
+            up[key][idx] += h
+            down[key][idx] -= h
+            g[idx] = (reference_loss(net, up, X, Y) - reference_loss(net, down, X, Y)) / (2 * h)
+        out[key] = g
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_every_pair_loss_and_gradients_match_numpy_finite_differences(dtype):
+    """All 24 (output activation, loss) pairs, every hidden activation, bias or not."""
+    tol = 1e-6 if dtype == "float64" else 2e-3
+    for i, (out, loss) in enumerate(PAIRS):
+        net = pair_network(i, out, loss)
+        k = net.compile(dtype=dtype)
+        assert k.shape == "family", k
+        params, X, Y = point(net, dtype)
+        label = f"{out}/{loss} (hidden {net.layers[0].activation})"
+        assert k.loss(params, X, Y) == pytest.approx(reference_loss(net, params, X, Y),
+                                                     rel=tol), label
+        np.testing.assert_allclose(
+            k.forward(params, X), _forward(net, params, X), rtol=tol, atol=tol, err_msg=label)
+        got = k.gradients(params, X, Y)
+        assert all(g.dtype == np.dtype(dtype) for g in got.values())
+        want = numeric_gradients(net, params, X, Y)
+        scale = max(float(np.abs(v).max()) for v in want.values())
+        for key in want:
+            np.testing.assert_allclose(got[key], want[key], rtol=tol * 10, atol=tol * 10 * scale,
+                                       err_msg=f"{label} {key}")
+
+
+def _forward(net, params, X):
+    y, d = None, None
+    a = X.astype(np.float64)
+    f = {"linear": lambda z: z, "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh,
+         "relu": lambda z: np.maximum(z, 0), "softplus": lambda z: np.log1p(np.exp(z)),
+         "softmax": lambda z: np.exp(z) / np.exp(z).sum(1, keepdims=True)}
+    for l, lay in enumerate(net.layers, start=1):
+        z = a @ params[f"W{l}"].astype(np.float64).T
+        if lay.bias:
+            z = z + params[f"b{l}"]
+        a = f[lay.activation](z)
+    del y, d
+    return a
+
+
+@pytest.mark.parametrize("name", ["lecture-sigmoid-sse-nobias", "softplus-softmax-crossentropy",
+                                  "depth1-softmax-log", "depth3-relu-mse-nobias",
+                                  "depth5-mixed-sse", "tanh-sigmoid-crossentropy"])
+def test_gradients_equal_the_exact_derivation(name):
+    from tests.test_kernels_gradients import NETWORKS, _assert_close, exact_gradients
+    from tests.test_kernels_gradients import point as exact_point
+
+    net = NETWORKS[name][0]
+    k = net.compile()
+    assert k.shape == "family"
+    params, X, Y = exact_point(name)
+    _assert_close(k.gradients(params, X, Y), exact_gradients(name, params, X, Y), rtol=1e-12)
+
+
+def test_training_is_plain_sgd_with_momentum_from_the_proven_gradients():
+    net = Network(inputs=3, layers=[Dense(4, "tanh"), Dense(2, "relu", False),
+                                    Dense(3, "softmax")], loss="cross-entropy")
+    k = net.compile()
+    params, X, Y = point(net, n=7)
+    trained, history = k.train(params, X, Y, epochs=3, batch_size=3, learning_rate=0.3,
+                               momentum=0.5, shuffle=False)
+    want = {n: v.copy() for n, v in params.items()}
+    velocity = {n: np.zeros_like(v) for n, v in params.items()}
+    losses = []
+    for _ in range(3):
+        seen = 0.0
+        for start in range(0, 7, 3):
+            xs, ys = X[start:start + 3], Y[start:start + 3]
+            seen += k.loss(want, xs, ys) * len(xs)
+            grads = k.gradients(want, xs, ys)
+            for n in want:
+                velocity[n] = 0.5 * velocity[n] - 0.3 * grads[n]
+                want[n] = want[n] + velocity[n]
+        losses.append(seen / 7)
+    for n in want:
+        np.testing.assert_allclose(trained[n], want[n], rtol=1e-12, atol=1e-13, err_msg=n)
+    np.testing.assert_allclose(history["loss"], losses, rtol=1e-12)
+    assert len(history["accuracy"]) == 3
+    assert params["W1"] is not trained["W1"]
+
+
+def test_chunked_training_equals_one_run_and_both_dtypes_agree():
+    net = Network(inputs=2, layers=[Dense(5, "sigmoid"), Dense(1, "sigmoid")], loss="log")
+    results = {}
+    for dtype in ("float64", "float32"):
+        k = net.compile(dtype=dtype)
+        params, X, _ = point(net, dtype, n=9)
+        Y = (X[:, :1] > 0).astype(dtype)
+        one, h1 = k.train(params, X, Y, epochs=6, batch_size=4, learning_rate=0.5, seed=3)
+        chunked, h2 = k.train(params, X, Y, epochs=6, batch_size=4, learning_rate=0.5, seed=3,
+                              chunk_epochs=1)
+        for n in one:
+            np.testing.assert_array_equal(one[n], chunked[n])
+        assert h1 == h2
+        results[dtype] = one
+    for n in results["float64"]:
+        np.testing.assert_allclose(results["float32"][n], results["float64"][n], rtol=1e-4,
+                                   atol=1e-5)
+
+
+def test_a_non_finite_loss_stops_and_restores():
+    from symprop.errors import TrainingError
+
+    net = Network(inputs=1, layers=[Dense(1, "linear")], loss="sse")
+    k = net.compile()
+    X = np.array([[1e200], [1.0]])
+    Y = np.array([[0.0], [1.0]])
+    params = {"W1": np.array([[1.0]]), "b1": np.array([0.0])}
+    with pytest.raises(TrainingError) as info:
+        k.train(params, X, Y, epochs=5, batch_size=1, learning_rate=1.0, shuffle=False)
+    assert info.value.epoch == 1
+    np.testing.assert_array_equal(info.value.params["W1"], params["W1"])
+
+
+def test_shapes_can_be_forced_and_the_family_refuses_what_it_lacks():
+    net = Network(inputs=2, layers=[Dense(2, "tanh"), Dense(1, "sigmoid")], loss="log")
+    assert net.compile().shape == "family"
+    assert net.compile(shape="family").shape == "family"
+    odd = Network(inputs=2, layers=[Dense(2, "relu"), Dense(1, "linear")], loss="sse",
+                  relu_at_zero=1)
+    assert not machine.supports(odd)
+    with pytest.raises(SpecError, match="per-machine"):
+        odd.compile(shape="family")
+    with pytest.raises(SpecError):
+        net.compile(shape="family", threads=2)
+
+
+def _fresh_process(code: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, **(env or {})})
+
+
+def test_a_new_network_trains_in_a_fresh_process_without_compiling_or_sympy(tmp_path):
+    machine.load_family("float64")          # built once (or found) by this session
+    code = """
+        import sys, json
+        import numpy as np
+        from symprop import Dense, Network
+        net = Network(inputs=7, layers=[Dense(13, "softplus"), Dense(6, "relu", False),
+                                        Dense(4, "softmax")], loss="cross-entropy")
+        k = net.compile()
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(50, 7)); Y = rng.integers(0, 4, size=50)
+        p, h = k.train(k.init_params(1), X, Y, epochs=3, batch_size=8)
+        f = k.module.family
+        misses = sum(sum(fn.stats.cache_misses.values()) for fn in
+                     (f.train_epochs, f.forward))
+        print(json.dumps({"shape": k.shape, "sympy": "sympy" in sys.modules,
+                          "misses": misses, "loss": h["loss"][-1]}))
+    """
+    run = _fresh_process(code, {"SYMPROP_CACHE_DIR": str(tmp_path)})
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result == {**result, "shape": "family", "sympy": False, "misses": 0}
+    assert np.isfinite(result["loss"])
+    assert run.stderr == ""
+
+
+def test_a_tampered_family_is_detected_and_rebuilt(tmp_path):
+    """Edited, truncated, missing, damaged numba files: each is a reason not to trust it; one
+    rebuild heals (the other reasons are checked without paying for a rebuild each)."""
+    import shutil
+
+    source = machine.family_folder()
+    module = machine.load_family("float64")
+    folder = machine.family_folder(tmp_path)
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns(".lock"))
+    path, manifest = folder / "family_float64.py", folder / "family_float64.json"
+    assert machine._problem(path, manifest) is None
+    original = path.read_bytes()
+    path.write_bytes(original + b"\nprint('injected')\n")
+    assert "hash" in machine._problem(path, manifest)
+    path.write_bytes(original[:100])
+    assert "hash" in machine._problem(path, manifest)
+    path.write_bytes(original)
+    index = next(iter((folder / "__pycache__").glob("family_float64.*.nbi")))
+    good_index = index.read_bytes()
+    index.write_bytes(good_index[: len(good_index) // 2])
+    assert "numba" in machine._problem(path, manifest)
+    index.write_bytes(good_index)
+    manifest.write_text("{not json", encoding="utf-8")
+    assert "damaged" in machine._problem(path, manifest)
+    manifest.unlink()
+    assert "missing" in machine._problem(path, manifest)
+    # one real heal, by two processes at once: the injected line never runs, exactly one of
+    # them rebuilds (the other waits on the lock and finds it done), nothing is corrupted
+    shutil.copy(source / "family_float64.json", manifest)
+    path.write_bytes(original + b"\nraise SystemExit('injected code ran')\n")
+    code = ("import sys; from symprop.codegen import machine\n"
+            f"m = machine.load_family('float64', {str(tmp_path)!r})\n"
+            "print(m.train_epochs is not None)\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [proc.communicate(timeout=600) for proc in procs]
+    assert all(proc.returncode == 0 for proc in procs), outs
+    assert [out.strip() for out, _ in outs] == ["True", "True"]
+    err = "".join(e for _, e in outs)
+    assert err.count("cannot be used") == 1 and "rebuilding" in err and "done in" in err
+    assert "injected" not in err
+    assert machine._problem(path, manifest) is None and module is not None
+    assert path.read_bytes() == original
+
+
+def test_a_per_network_module_only_for_jobs_that_repay_its_compile():
+    from symprop.codegen.options import (
+        LOOPS_MIN_FLOP,
+        UNROLL_MIN_STEPS,
+        choose_shape_for_job,
+        flop_per_row,
+    )
+
+    tiny = Network(inputs=2, layers=[Dense(2, "tanh"), Dense(1, "sigmoid")], loss="log")
+    assert choose_shape_for_job(tiny, rows=400, epochs=200, batch_size=10) is None
+    assert choose_shape_for_job(tiny, rows=4, epochs=UNROLL_MIN_STEPS // 4, batch_size=1) \
+        == "unrolled"
+    assert choose_shape_for_job(tiny, rows=4, epochs=UNROLL_MIN_STEPS // 4 - 1,
+                                batch_size=1) is None
+    wide = Network(inputs=784, layers=[Dense(256, "relu"), Dense(10, "softmax")],
+                   loss="cross-entropy")
+    assert choose_shape_for_job(wide, rows=8192, epochs=2, batch_size=256) is None
+    epochs = -(-LOOPS_MIN_FLOP // (60_000 * flop_per_row(wide)))
+    assert choose_shape_for_job(wide, rows=60_000, epochs=epochs, batch_size=256) == "loops"
+
+
+@pytest.mark.parametrize("shape", ["family", "loops"])
+def test_golden_module_per_shape(shape):
+    """The family module (float64) and the loops shape of a small net, checked in;
+    SYMPROP_UPDATE_GOLDEN=1 (`make golden`) rewrites them."""
+    from pathlib import Path
+
+    if shape == "family":
+        from symprop.codegen.family import family_source
+
+        source = family_source("float64").source
+    else:
+        from symprop.codegen.generate import generate
+
+        net = Network(inputs=2, layers=[Dense(3, "tanh"), Dense(2, "softmax")],
+                      loss="cross-entropy", name="golden loops")
+        source = generate(net, shape="loops").source
+    path = Path(__file__).parent / "golden" / f"{shape}_float64.py"
+    if os.environ.get("SYMPROP_UPDATE_GOLDEN") == "1":
+        path.write_text(source, encoding="utf-8")
+    assert path.exists(), f"{path} is missing: run `make golden`"
+    assert source == path.read_text(encoding="utf-8"), \
+        "generated code changed: review the diff, then `make golden`"
+
+
+def test_a_cache_folder_that_cannot_be_written_is_one_spec_error(tmp_path):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    net = Network(inputs=2, layers=[Dense(1, "sigmoid")], loss="log")
+    with pytest.raises(SpecError, match="cache_dir.*per-machine|per-machine.*cache_dir"):
+        net.compile(cache_dir=blocker / "cache")
+
+
+def test_the_kernel_shape_table_names_real_templates():
+    from pathlib import Path
+
+    from symprop.codegen import options
+
+    folder = Path(options.__file__).parent / "templates"
+    assert set(options.KERNEL_SHAPES) == {"family", "unrolled", "loops"}
+    assert options.SHAPES == ("unrolled", "loops")
+    for row in options.KERNEL_SHAPES.values():
+        assert (folder / row.template).exists(), row
+        assert row.needs and row.chosen
