@@ -24,7 +24,8 @@ import numpy as np
 import sympy as sp
 
 from ..derive.backprop import derive
-from ..derive.rules import BUILTIN_ACTIVATION_ROWS, BUILTIN_LOSS_ROWS, K
+from ..derive.derivatives import K
+from ..derive.rules import BUILTIN_ACTIVATION_ROWS, BUILTIN_LOSS_ROWS
 from .elementwise import BACK, LOGP, Z, forward_formula, index_form, loss_term, range_midpoint
 from .generate import _import_line, called, environment, support_helpers
 from .printer import TempNames, code, print_block

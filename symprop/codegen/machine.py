@@ -28,9 +28,8 @@ from types import ModuleType
 import numpy as np
 
 from ..io import write_atomic
-from ..units import BUILTIN_ACTIVATIONS, BUILTIN_LOSS_TRAITS
 from .cache import _IMPORT_LOCK, cache_dir, generator_fingerprint, import_file
-from .options import classification
+from .options import classification, supports  # noqa: F401  (re-exported)
 from .verify import compiled_files as _compiled_files
 from .verify import numba_cache_problem
 from .verify import sha256 as _sha256
@@ -178,26 +177,6 @@ def _compile_all(module: ModuleType, dtype: str) -> None:
 
 
 # -- one network on the family -----------------------------------------------------------------
-def supports(network) -> bool:
-    """Is ``network`` made of rows the family holds (built-in, differentiable, ReLU'(0) = 0)?"""
-    rules = sys.modules.get("symprop.derive.rules")
-    for lay in network.layers:
-        traits = BUILTIN_ACTIVATIONS.get(lay.activation)
-        if traits is None or not traits.differentiable:
-            return False
-        if rules is not None and rules.ACTIVATIONS.get(lay.activation) is not \
-                rules.BUILTIN_ACTIVATION_ROWS.get(lay.activation):
-            return False                          # a built-in name given a new row
-    loss = BUILTIN_LOSS_TRAITS.get(network.loss)
-    if loss is None or not loss.differentiable:
-        return False
-    if rules is not None and rules.LOSSES.get(network.loss) is not \
-            rules.BUILTIN_LOSS_ROWS.get(network.loss):
-        return False
-    return network.relu_at_zero == 0 or not any(lay.activation == "relu"
-                                                 for lay in network.layers)
-
-
 class NetworkKernels:
     """One network on the family: the interface of a per-network module (``forward(X,
     *params)``, ``train_epochs(X, Y, *params, *velocities, …)``, ``CLASSIFIER``, …), with the

@@ -6,6 +6,12 @@ import math
 from dataclasses import dataclass
 
 from ..errors import SpecError
+from ..units import (
+    activation_traits,
+    is_builtin_activation,
+    is_builtin_loss,
+    loss_traits,
+)
 
 DTYPES = ("float64", "float32")
 FAMILY = "family"                         # the per-machine kernels (`family.py`, `machine.py`)
@@ -53,6 +59,20 @@ def choose_shape(network, shape: str | None = None) -> str:
     return shape
 
 
+def supports(network) -> bool:
+    """Is ``network`` made of rows the family holds (built-in, differentiable, ReLU'(0) = 0)?"""
+    for lay in network.layers:
+        traits = activation_traits(lay.activation)
+        if traits is None or not traits.differentiable or \
+                not is_builtin_activation(lay.activation):
+            return False                          # unknown, a threshold unit, or a new row
+    loss = loss_traits(network.loss)
+    if loss is None or not loss.differentiable or not is_builtin_loss(network.loss):
+        return False
+    return network.relu_at_zero == 0 or not any(lay.activation == "relu"
+                                                 for lay in network.layers)
+
+
 def choose_family(network, dtype: str, shape: str | None, fastmath: bool = False,
                   threads: int | None = None, aot: bool | None = None) -> bool:
     """Train on the per-machine family (nothing to compile) rather than a per-network module?
@@ -61,8 +81,6 @@ def choose_family(network, dtype: str, shape: str | None, fastmath: bool = False
     None takes it whenever it can: every built-in row, no thread count, no fastmath, no request for
     an ahead-of-time per-network build. "unrolled" and "loops" ask for a per-network module.
     """
-    from .machine import supports
-
     if shape is not None and shape != FAMILY:
         return False
     fits = (dtype in DTYPES and not network.is_perceptron and supports(network)

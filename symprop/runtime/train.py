@@ -24,11 +24,12 @@ from .datasets import Dataset, load_dataset
 from .driver import run_chunks
 from .kernels import is_compiled
 
-#: range of the values a unit can output (targets outside it can never be reached)
-OUTPUT_RANGE: dict[str, tuple[float, float]] = {
-    "sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0),
-    "relu": (0.0, math.inf), "softplus": (0.0, math.inf),
-}
+
+def output_range(activation: str) -> tuple[float, float]:
+    """The values a unit can output, from its rule row (targets outside are never reached)."""
+    traits = activation_traits(activation)
+    found = None if traits is None else traits.output_range
+    return found if found is not None else (-math.inf, math.inf)
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,7 @@ def _check_target_range(network, Y: np.ndarray, where: str) -> None:
                 raise SpecError(f"target row {row} sums to {sums[row - 1]:g}: cross-entropy "
                                 "needs one-hot (or probability) rows", file=where, key="Y",
                                 expected="rows summing to 1")
-    lo, hi = OUTPUT_RANGE.get(layer.activation, (-math.inf, math.inf))
+    lo, hi = output_range(layer.activation)
     if Y.min() < lo or Y.max() > hi:
         value = float(Y.min() if Y.min() < lo else Y.max())
         raise SpecError(f"target {value:g} lies outside what a {layer.activation} output unit "
@@ -236,8 +237,8 @@ def class_midpoint(network, Y: np.ndarray) -> float:
     """Threshold of a one-output classifier: halfway between its two target values."""
     lo, hi = (0.0, 1.0) if Y.size == 0 else (float(Y.min()), float(Y.max()))
     if lo == hi:   # one class only in this data: use the output range's middle
-        lo, hi = OUTPUT_RANGE.get(network.layers[-1].activation, (0.0, 1.0))
-        hi = 1.0 if hi == math.inf else hi
+        lo, hi = output_range(network.layers[-1].activation)
+        lo, hi = (0.0 if lo == -math.inf else lo), (1.0 if hi == math.inf else hi)
     return (lo + hi) / 2
 
 
@@ -435,8 +436,7 @@ def compile_for(network, dtype: str = "float64", job: tuple[int, int, int] | Non
         from .perceptron import compile_perceptron
         return compile_perceptron(network, dtype=dtype)
     if shape is None and job is not None:
-        from ..codegen.machine import supports
-        from ..codegen.options import choose_shape_for_job
+        from ..codegen.options import choose_shape_for_job, supports
 
         if supports(network):
             shape = choose_shape_for_job(network, *job)
