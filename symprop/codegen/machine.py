@@ -111,6 +111,12 @@ def _build_lock(folder: Path):
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def is_built(dtype: str, directory: str | Path | None = None) -> bool:
+    """Is a sound family of ``dtype`` on disk (so loading it compiles nothing)?"""
+    folder = family_folder(directory)
+    return _problem(folder / f"family_{dtype}.py", folder / f"family_{dtype}.json") is None
+
+
 def load_family(dtype: str, directory: str | Path | None = None) -> ModuleType:
     """The family module of ``dtype``, compiled: imported from the cache folder, or built."""
     folder = family_folder(directory)

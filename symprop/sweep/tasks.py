@@ -1,7 +1,10 @@
 """The worker side of a sweep: one task trains one network for one seed.
 
-Kernels travel as their generated module *source text* plus its content hash (`KernelRef`),
-never as pickled numba dispatchers. A worker writes the module into its own cache directory
+A network the per-machine kernel family holds (every built-in row) travels as its name alone:
+each worker loads the family its machine built once (`symprop.codegen.machine`), so a sweep
+over widths or depths compiles nothing. Other networks' kernels travel as their generated
+module *source text* plus its content hash (`KernelRef`), never as pickled numba dispatchers.
+A worker writes such a module into its own cache directory
 (``$SYMPROP_CACHE_DIR/sweep/worker-<name>/``), imports it as a real file, so numba's on-disk
 cache (``cache=True``) works, and keeps the loaded kernels for the life of the process: each
 worker compiles each distinct network once, and a later sweep on the same machine loads the
@@ -36,10 +39,10 @@ WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_TH
 class KernelRef:
     """What a worker needs to build one network's kernels: the module text and its hash."""
 
-    digest: str          # sha256 of ``source``: the module's name on the worker
-    source: str
+    digest: str          # sha256 of ``source``: the module's name on the worker ("family:<dtype>")
+    source: str          # empty for the family
     dtype: str
-    shape: str           # the generator's kernel shape (unrolled | loops)
+    shape: str           # the kernel shape (family | unrolled | loops)
     network: Network     # shapes and names for the `Kernels` wrapper (no weights)
 
 
@@ -70,7 +73,10 @@ def kernel_ref(network: Network, dtype: str = "float64") -> KernelRef:
     from ..codegen.cache import cache_dir as user_cache
     from ..codegen.cache import kernel_key, module_names
     from ..codegen.generate import check_options, choose_parts, generate
+    from ..codegen.options import FAMILY, choose_family
 
+    if choose_family(network, dtype, None):
+        return KernelRef(f"{FAMILY}:{dtype}", "", dtype, FAMILY, network)
     shape = check_options(network, dtype, None)
     parts = choose_parts(shape, None)   # as `network.compile` would
     path, _ = module_names(kernel_key(network, dtype, shape, False, parts), user_cache())
@@ -147,6 +153,8 @@ def load_kernels(ref: KernelRef) -> Loaded:
     """
     from ..runtime.kernels import Kernels
 
+    if ref.shape == "family":
+        return _load_family(ref)
     with _LOAD_LOCK:
         entry = _MODULES.get(ref.digest)
         first, from_disk, seconds = entry is None, False, 0.0
@@ -163,6 +171,29 @@ def load_kernels(ref: KernelRef) -> Loaded:
     module, path = entry
     # one module may serve several networks (loop kernels take their sizes at run time)
     kernels = Kernels(ref.network, module, path, ref.dtype, ref.shape, False)
+    return Loaded(kernels, first, from_disk, seconds)
+
+
+def _load_family(ref: KernelRef) -> Loaded:
+    """The per-machine family: built once per machine (then every worker loads it), never
+    compiled per network."""
+    from ..codegen import machine
+    from ..runtime.kernels import Kernels
+
+    with _LOAD_LOCK:
+        entry = _MODULES.get(ref.digest)
+        first, from_disk, seconds = entry is None, True, 0.0
+        if entry is None:
+            t0 = time.perf_counter()
+            from_disk = machine.is_built(ref.dtype)
+            family = machine.load_family(ref.dtype)
+            seconds = time.perf_counter() - t0
+            entry = _MODULES[ref.digest] = (family, Path(family.__file__))
+            STATS["disk_loads" if from_disk else "compiles"] += 1
+            STATS["compile_s"] += seconds
+    family, path = entry
+    kernels = Kernels(ref.network, machine.NetworkKernels(ref.network, family), path, ref.dtype,
+                      machine.SHAPE, False)
     return Loaded(kernels, first, from_disk, seconds)
 
 
