@@ -357,3 +357,30 @@ def test_the_kernel_shape_table_names_real_templates():
     for row in options.KERNEL_SHAPES.values():
         assert (folder / row.template).exists(), row
         assert row.needs and row.chosen
+
+
+def test_kernels_train_hands_a_long_job_to_a_per_network_module(monkeypatch, tmp_path):
+    """net.compile() chose the family; a job past the line (sizes and counts only) trains on
+    the network's own module, with the very numbers that module gives when asked for."""
+    from symprop.codegen import options
+
+    monkeypatch.setenv("SYMPROP_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(options, "UNROLL_MIN_STEPS", 40)
+    net = Network(inputs=2, layers=[Dense(2, "sigmoid"), Dense(1, "sigmoid")], loss="sse")
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    Y = np.array([[0], [1], [1], [0]], dtype=float)
+    kernels = net.compile()
+    assert kernels.shape == "family"
+    p0 = kernels.init_params(3)
+    short, _ = kernels.train(p0, X, Y, epochs=9, batch_size=1, learning_rate=0.5)    # 36 steps
+    assert not kernels._per_network
+    long, history = kernels.train(p0, X, Y, epochs=10, batch_size=1, learning_rate=0.5)
+    assert set(kernels._per_network) == {"unrolled"}
+    own = net.compile(shape="unrolled")
+    expected, expected_history = own.train(p0, X, Y, epochs=10, batch_size=1, learning_rate=0.5)
+    for name in expected:
+        assert np.array_equal(long[name], expected[name])
+    assert history["loss"] == expected_history["loss"]
+    forced = net.compile(shape="family")          # asked for: never handed on
+    forced.train(p0, X, Y, epochs=10, batch_size=1, learning_rate=0.5)
+    assert not forced._per_network

@@ -65,8 +65,11 @@ def compile_network(network, dtype: str = "float64", shape: str | None = None,
                             got=f"{machine.family_folder(cache_dir)}: {exc.strerror or exc}"
                             ) from None
         module = machine.NetworkKernels(network, family)
-        return Kernels(network, module, Path(family.__file__), dtype, machine.SHAPE, False,
-                       time.perf_counter() - start)
+        kernels = Kernels(network, module, Path(family.__file__), dtype, machine.SHAPE, False,
+                          time.perf_counter() - start)
+        if shape is None:     # chosen, not forced: a long enough job may take its own module
+            kernels.by_job = {"cache_dir": cache_dir}
+        return kernels
     from ..codegen.cache import load
 
     cached = load(network, dtype=dtype, shape=shape, fastmath=fastmath, directory=cache_dir,
@@ -96,6 +99,10 @@ class Kernels:
         self.aot: bool = bool(getattr(module, "AOT", False))   # compiled ahead of time
         self._load_seconds = load_seconds
         self._compile_seconds = 0.0
+        # set when the family was chosen for this network rather than asked for: `train`
+        # then hands a job long enough to repay a compile to a per-network module
+        self.by_job: dict[str, Any] | None = None
+        self._per_network: dict[str, Kernels] = {}
 
     def __repr__(self) -> str:
         threads = f", {self.threads} threads" if self.threads > 1 else ""
@@ -313,6 +320,12 @@ class Kernels:
         if chunk_epochs is not None:
             _check_int(chunk_epochs, "chunk_epochs", 1)
         _check_int(seed, "seed", None)
+        shape = self._shape_for_job(X.shape[0], epochs, batch_size)
+        if shape is not None:
+            return self._per_network_kernels(shape).train(
+                params, X, Y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                momentum=momentum, shuffle=shuffle, seed=seed, progress=progress,
+                chunk_epochs=chunk_epochs)
         lr = _check_float(learning_rate, "learning_rate", 0.0, None)
         mom = _check_float(momentum, "momentum", 0.0, 1.0, open_top=True)
         dtype = self._np_dtype
@@ -327,6 +340,21 @@ class Kernels:
         if ran.done < epochs:
             self._stopped(ran.done, epochs, lr, ran.loss, ran.accuracy, work)
         return self._as_dict(work), self._history(ran.loss, ran.accuracy, epochs)
+
+    def _shape_for_job(self, rows: int, epochs: int, batch_size: int) -> str | None:
+        """A per-network shape when this job repays its compile (`choose_shape_for_job`:
+        sizes and counts only, so the same job always runs the same kernel), else None."""
+        if self.by_job is None:
+            return None
+        from ..codegen.options import choose_shape_for_job
+
+        return choose_shape_for_job(self.network, rows, epochs, batch_size)
+
+    def _per_network_kernels(self, shape: str) -> Kernels:
+        if shape not in self._per_network:
+            self._per_network[shape] = compile_network(
+                self.network, self.dtype, shape=shape, cache_dir=self.by_job["cache_dir"])
+        return self._per_network[shape]
 
     def _stopped(self, index: int, epochs: int, lr: float, loss_hist, acc_hist, work) -> None:
         value = loss_hist[index]
