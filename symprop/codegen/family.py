@@ -29,7 +29,7 @@ from ..derive.rules import BUILTIN_ACTIVATION_ROWS, BUILTIN_LOSS_ROWS
 from .elementwise import BACK, LOGP, Z, forward_formula, index_form, loss_term, range_midpoint
 from .generate import _import_line, called, environment, support_helpers
 from .printer import TempNames, code, print_block
-from .vmath import helpers_called
+from .vector_math_source import helpers_called
 
 # the rows the family holds, in code order (a code is an index into these tuples)
 ACTIVATIONS: tuple[str, ...] = tuple(n for n, row in BUILTIN_ACTIVATION_ROWS.items()

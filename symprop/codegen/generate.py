@@ -39,10 +39,11 @@ from .options import (
     n_params,
 )
 from .printer import KernelPrinter, TempNames, code, print_block
-from .vmath import helpers_called
+from .vector_math_source import helpers_called
 
-# the loop kernels evaluate exp/tanh in plain arithmetic (vmath.py) so that LLVM vectorises the
-# element-wise loops; the unrolled kernels are one dependent chain per sample: libm is faster
+# the loop kernels evaluate exp/tanh in plain arithmetic (vector_math_source.py) so that LLVM
+# vectorises the element-wise loops; the unrolled kernels are one dependent chain per sample:
+# libm is faster
 VECTOR_MATH = {"unrolled": False, "loops": True}
 TEMPLATES = Path(__file__).parent / "templates"
 

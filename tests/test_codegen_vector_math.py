@@ -13,7 +13,7 @@ from numba import njit
 from symprop import Dense, Network
 from symprop.codegen import generate as gen
 from symprop.codegen import vector_math as vm
-from symprop.codegen.vmath import LIBRARY, helpers_called, library_source
+from symprop.codegen.vector_math_source import LIBRARY, helpers_called, library_source
 from symprop.io import write_atomic
 
 
@@ -34,12 +34,13 @@ def f64():
 
 
 def test_golden_vector_math_library():
-    """The checked-in library is exactly what vmath renders; SYMPROP_UPDATE_GOLDEN=1 rewrites it."""
+    """The checked-in library is exactly what vector_math_source renders;
+    SYMPROP_UPDATE_GOLDEN=1 rewrites it."""
     text = library_source()
     if os.environ.get("SYMPROP_UPDATE_GOLDEN") == "1":
         write_atomic(LIBRARY, text)
     assert LIBRARY.read_text(encoding="utf-8") == text, \
-        "vector_math.py differs from what vmath renders: review, then `make golden`"
+        "vector_math.py differs from what vector_math_source renders: review, then `make golden`"
 
 
 def _relative_error(got: np.ndarray, exact: list) -> float:
