@@ -68,12 +68,17 @@ def test_exit_code_2_for_bad_input(tmp_path, capsys, claims, words):
     assert words in err and str(path) in err and len(err.strip().splitlines()) == 1
 
 
-def test_exit_code_2_for_a_formula_that_is_code(tmp_path, capsys):
+def test_a_formula_that_is_code_is_unreadable_and_the_rest_is_judged(tmp_path, capsys):
     marker = tmp_path / "pwned"
     formula = f"__import__(\\\"os\\\").system(\\\"touch {marker}\\\")"
-    path = write(tmp_path, LECTURE + f'\n[formulas]\n"dE/dw2[1,1]" = "{formula}"\n')
-    assert main(["check", str(path)]) == 2
-    assert "cannot read the formula" in capsys.readouterr().err
+    path = write(tmp_path, LECTURE + f'\n[formulas]\n"dE/dw2[1,1]" = "{formula}"\n'
+                 '"dE/dw2[1,2]" = "(y - d) y (1 - y) h2"\n')
+    assert main(["check", str(path), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    first, second = out["formulas"]
+    assert first["verdict"] == "unreadable" and "position 1" in first["reason"]
+    assert second["verdict"] == "equivalent"
+    assert out["summary"]["formulas_unreadable"] == 1
     assert not marker.exists()
 
 

@@ -19,6 +19,7 @@ from ..addresses import Address
 from ..errors import SpecError
 
 _CTX = Context(prec=60)
+MAX_EXPONENT = 100         # "1e999999999999" is not a value of a hand calculation
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _FRACTION = re.compile(r"^([+-]?\d+)\s*/\s*(\d+)$")
@@ -55,6 +56,9 @@ def parse_value(text: str, *, file: str | None = None, key: str | None = None
     `SpecError` for anything else."""
     raw = text
     text = text.strip().translate(_UNICODE)
+    if len(text) > 60:
+        raise SpecError("too long for a number", file=file, key=key,
+                        expected="a number of at most 60 characters", got=raw[:70])
     frac = _FRACTION.match(text)
     if frac:
         num, den = int(frac[1]), int(frac[2])
@@ -67,9 +71,13 @@ def parse_value(text: str, *, file: str | None = None, key: str | None = None
     if not _NUMBER.match(text) or len(text) > 60:
         raise SpecError("not a number", file=file, key=key,
                         expected="a number as written, such as \"0.68\" or \"4.06e-2\"", got=raw)
-    value = Decimal(text)
     mantissa, _, exponent = text.lower().partition("e")
     exp = int(exponent) if exponent else 0
+    if abs(exp) > MAX_EXPONENT:
+        raise SpecError("a number no hand calculation gives", file=file, key=key,
+                        expected=f"a power of ten between e-{MAX_EXPONENT} and e{MAX_EXPONENT}",
+                        got=raw)
+    value = Decimal(text)
     digits = mantissa.lstrip("+-")
     whole, dot, frac_part = digits.partition(".")
     decimals = len(frac_part) - exp
@@ -99,7 +107,7 @@ def parse_claims(network) -> list[Claim]:
     for name, text in network.claims.items():
         key = f"claims.{name}"
         try:
-            address = network.address(name)
+            address = claim_address(network, name)
         except SpecError as exc:
             raise SpecError(f"unknown address or label: {reason(exc)}", file=network.source,
                             key=key, expected="an address like out1[1], y[1], w2[1,1]+ or a "
@@ -113,6 +121,21 @@ def parse_claims(network) -> list[Claim]:
         claims.append(Claim(name, address, str(text).strip(), value, decimals, tolerance,
                             reading, sig))
     return claims
+
+
+def claim_address(network, name: str) -> Address:
+    """The address a claim's key names: an address, a ``[labels]`` name, or a label of a
+    weight or bias with a trailing ``+`` (``w1+``: its value after the update, as the slide's
+    w₁⁺)."""
+    stripped = name.strip()
+    if stripped.endswith("+") and stripped[:-1].strip() in network.labels:
+        address = network.address(stripped[:-1].strip())
+        if address.kind not in ("w", "b"):
+            raise SpecError(f"{stripped[:-1]!r} is {address}, which has no updated value",
+                            file=network.source, key=f"claims.{name}",
+                            expected="a trailing + only on a label of a weight or bias")
+        return address.updated()
+    return network.address(name)
 
 
 def reason(exc: SpecError) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..addresses import Address
-from .formulas import address_of_symbol
+from .quantities import address_of_symbol
 
 SUM, PRODUCT, ATOM = 0, 1, 2
 _SUB = str.maketrans("0123456789+-()", "₀₁₂₃₄₅₆₇₈₉₊₋₍₎")

@@ -9,7 +9,7 @@ For each claim, in computation order:
    (b) from intermediates rounded the way hand calculations round them: one intermediate at
    2–4 decimal places or significant figures, then whole kinds of quantities (every h, every δ…),
    then two kinds with different roundings; the explanation keeps only the roundings needed.
-3. **wrong** — neither. The whole example is replayed under each usual mistake (`variants`),
+3. **wrong** — neither. The whole example is replayed under each usual mistake (`mistakes`),
    from the student's values and from the exact ones; the likeliest row that reproduces the
    claim is named, with the first step where that replay leaves the correct one.
 
@@ -28,19 +28,18 @@ from decimal import Decimal
 import sympy as sp
 
 from ..addresses import Address
-from ..derive.backprop import Derivation, derive
-from ..derive.example import WorkedExample, worked_example
 from ..errors import SpecError
 from .claims import Claim, parse_claims
 from .display import Math, Segment
-from .formulas import FormulaResult, check_formula
+from .exact import derivation_of, exact_side
+from .formulas import FORMULA_VERDICTS, FormulaResult, check_formula
+from .mistakes import MISTAKES, Mistake, Option
 from .numeric import ROUNDINGS, Rounding, fmt, to_decimal, truncate
 from .replay import Plan, Replay
-from .variants import VARIANTS, Option, Variant
 
 VERDICTS = ("correct", "consistent", "wrong")
 ROUNDING_BUDGET = 600          # replays per claim and starting point when searching roundings
-VARIANT_ROUNDING_BUDGET = 40   # the same, per mistake and option
+MISTAKE_ROUNDING_BUDGET = 40   # the same, per mistake and option
 _TINY = Decimal("1e-40")
 
 
@@ -70,8 +69,9 @@ class CheckResult:
     def summary(self) -> dict[str, int]:
         counts = {v: sum(r.verdict == v for r in self.claims) for v in VERDICTS}
         counts["total"] = len(self.claims)
-        counts["formulas_equivalent"] = sum(f.equivalent for f in self.formulas)
-        counts["formulas_different"] = sum(not f.equivalent for f in self.formulas)
+        for verdict in FORMULA_VERDICTS:
+            counts["formulas_" + verdict.replace("-", "_")] = sum(
+                f.verdict == verdict for f in self.formulas)
         return counts
 
     @property
@@ -84,46 +84,6 @@ class CheckResult:
         return 0 if self.ok else 1
 
 
-# -- the exact side, shared between checks of the same network ----------------------------------
-_CACHE: dict = {}
-
-
-def _key(network) -> tuple:
-    return (network.inputs, network.layers, network.loss,
-            tuple(sorted(network.weights.items())), network.example, network.relu_at_zero,
-            repr(sorted(network.notation.items())))
-
-
-def exact_side(network) -> tuple[Derivation, WorkedExample, Plan]:
-    """(derivation, worked example, plan), cached by everything that changes the numbers."""
-    key = _key(network)
-    if key not in _CACHE:
-        derivation = _derivation(network)
-        example = worked_example(network, derivation)
-        if len(_CACHE) > 16:
-            _CACHE.clear()
-        _CACHE[key] = (derivation, example, Plan(network, derivation))
-    derivation, example, plan = _CACHE[key]
-    if plan.network is not network:   # same numbers, other labels/claims: rebind the names
-        plan = _rebind(plan, network)
-    return derivation, example, plan
-
-
-def _derivation(network):
-    try:
-        return derive(network)
-    except ValueError as exc:
-        raise SpecError(str(exc), file=network.source, key="network.layers",
-                        expected="differentiable layers for a backpropagation check") from None
-
-
-def _rebind(plan: Plan, network) -> Plan:
-    clone = object.__new__(Plan)
-    clone.__dict__.update(plan.__dict__)
-    clone.network = network
-    return clone
-
-
 # -- the check -------------------------------------------------------------------------------
 def check(network) -> CheckResult:
     """Judge every ``[claims]`` value and ``[formulas]`` entry of ``network``."""
@@ -133,9 +93,9 @@ def check(network) -> CheckResult:
                         "or a [formulas] table")
     claims = parse_claims(network)
     # formulas alone need no [example]; values need the worked example
-    derivation = exact_side(network)[0] if claims else _derivation(network)
+    derivation = exact_side(network)[0] if claims else derivation_of(network)
     result = CheckResult(network)
-    # formulas first: a formula that cannot be read is bad input (exit 2) before any work
+    # each formula gets its own verdict (unreadable, too-large … included): none stops the rest
     result.formulas = [check_formula(network, derivation, name, text)
                        for name, text in network.formulas.items()]
     if claims:
@@ -156,6 +116,7 @@ class Judge:
                                 expected="a quantity of the example step (x, net, out, E, delta, "
                                 "dE/dw, updated w…+, net…+, E+)")
         self.given = {c.address: c.value for c in claims}
+        self._claim_of = {c.address: c for c in claims if c.address not in plan.spec}
         self.shown = {c.address: c.text.replace("-", "−") for c in claims}
         self.carried = Replay(plan, given=self.given).run()
         self.base = Replay(plan).run()
@@ -187,6 +148,11 @@ class Judge:
             res.explanation = [f"not the exact value ({exact_text}), but it follows from your "
                                "values: ", Math(res.worked), ". ", *self._used(claimed_above)]
             return res
+        # (a′) carried digits: each written value stands for every number that rounds to it,
+        # and the student may have carried more digits than they wrote
+        carried = self._carried_digits(c, claimed_above) if claimed_above else None
+        if carried is not None and carried[2]:
+            return self._consistent_by_digits(res, carried, exact_text)
         # (b) the last digit truncated instead of rounded
         for value, source in ((exact, "the exact value"), (expected, "your values")):
             if c.decimals is not None and c.value == truncate(value, c.decimals) and (
@@ -212,6 +178,9 @@ class Judge:
                                        f"rounding, {world}: ", *self._roundings_text(hit.rounded),
                                        " before it was used: ", Math(res.worked), "."]
                     return res
+        # the written values' intervals reach the claim, though no simpler story does
+        if diagnosis is None and carried is not None:
+            return self._consistent_by_digits(res, carried, exact_text)
         # wrong: expected values, the formula with the student's numbers, a diagnosis
         res.verdict = "wrong"
         res.worked = self._worked(self.carried if claimed_above else self.base, a, expected)
@@ -224,14 +193,14 @@ class Judge:
         if diagnosis is None:
             diagnosis = self._diagnose(c, claimed_above, with_rounding=True)
         if diagnosis is not None:
-            (variant, option, world, hit, departs, also) = diagnosis
-            res.mistake, res.mistake_detail, res.also = variant.id, option.detail, also
+            (mistake, option, world, hit, departs, also) = diagnosis
+            res.mistake, res.mistake_detail, res.also = mistake.id, option.detail, also
             res.departs_at, res.roundings = departs, hit.rounded
             detail = f" — {option.detail}" if option.detail else ""
             rounded: list[Segment] = []
             if hit.rounded:
                 rounded = [" and ", *self._roundings_text(hit.rounded)]
-            tail: list[Segment] = [f"Likely mistake: {variant.description}{detail}. "
+            tail: list[Segment] = [f"Likely mistake: {mistake.description}{detail}. "
                                    f"Replayed {world} with that mistake", *rounded,
                                    ", the example gives ",
                                    Math(fmt(hit.replay.raw[a], 8).replace("-", "−")),
@@ -289,6 +258,64 @@ class Judge:
             return ["Error carried forward from your ", *_names(wrong), "."]
         return ["The difference comes from using your rounded ", *_names(claimed_above), "."]
 
+    @staticmethod
+    def _consistent_by_digits(res: ClaimResult, carried, exact_text: str) -> ClaimResult:
+        res.verdict = "consistent"
+        res.worked, explanation, _ = carried
+        res.explanation = [f"not the exact value ({exact_text}), but it follows from your "
+                           "values ", *explanation]
+        return res
+
+    def _carried_digits(self, c: Claim, claimed_above: list[Address]):
+        """(worked, explanation, named) when ``c`` follows from some choice of the student's earlier
+        values within what they round to (interval reasoning over the student's own chain),
+        else None. The interval of ``c``'s formula is bounded to first order (each written
+        value moved to both ends of its interval in turn); the digits the student likely
+        carried are their own chain's unrounded values: ``named`` when they give the claim,
+        the likeliest story; otherwise the intervals are the explanation."""
+        a = c.address
+        frontier = [u for u in claimed_above if u in self._claim_of]
+        center = self.carried.raw[a]
+        radius = Decimal(0)
+        matters: list[Address] = []      # the values whose digits move this one
+        for u in frontier:
+            tol = self._claim_of[u].tolerance
+            if tol <= _TINY:
+                continue
+            moved = [Replay(self.plan, given={**self.given, u: self.given[u] + s * tol},
+                            stop_at=a).run().raw[a] for s in (1, -1)]
+            width = max(abs(m - center) for m in moved)
+            radius += width
+            if width > _TINY:
+                matters.append(u)
+        # second-order slack: a small share of the first-order width
+        if abs(c.value - center) > radius * Decimal("1.01") + c.tolerance:
+            return None
+        # the digits carried: the student's own unrounded chain for each value that it
+        # rounds to what was written
+        unrounded = {u: self.carried.raw[u] for u in matters
+                     if self._claim_of[u].matches(self.carried.raw[u])}
+        if unrounded:
+            given = {u: v for u, v in self.given.items() if u not in unrounded}
+            replay = Replay(self.plan, given=given, stop_at=a).run()
+            if c.matches(replay.raw[a]):
+                worked = self._worked(replay, a, replay.raw[a], given)
+                digits: list[Segment] = []
+                for i, (u, v) in enumerate(unrounded.items()):
+                    digits += [", " * bool(i), u, f" = {fmt(v, 8)} (written "
+                               f"{self._claim_of[u].text})"]
+                return worked, ["with the digits you carried: ", *digits, ": ", Math(worked),
+                                ". The digits you wrote stand for these values, rounded."], True
+        worked = self._worked(self.carried, a, center)
+        ranges: list[Segment] = []
+        for i, u in enumerate(matters):
+            cl = self._claim_of[u]
+            ranges += [", " * bool(i), u, f" = {cl.text} stands for "
+                       f"{fmt(cl.value - cl.tolerance, 10)} to {fmt(cl.value + cl.tolerance, 10)}"]
+        return worked, ["once each is read as every number that rounds to it: ", *ranges,
+                        f"; over these, this value runs from {fmt(center - radius, 8)} to "
+                        f"{fmt(center + radius, 8)}, which includes what you wrote."], False
+
     def _first_wrong(self, claimed_above: list[Address]) -> Address | None:
         for u in claimed_above:
             if u in self.results and self.results[u].verdict == "wrong":
@@ -304,13 +331,13 @@ class Judge:
         return out
 
     # -- rounding search ----------------------------------------------------------------------
-    def _rounding(self, c: Claim, given: dict, variant: Variant | None = None,
+    def _rounding(self, c: Claim, given: dict, mistake: Mistake | None = None,
                   option: Option | None = None, budget: int = ROUNDING_BUDGET) -> Hit | None:
         """A replay with rounded intermediates that gives the claim, keeping only the roundings
         it needs; None when none is found within the budget."""
         a = c.address
         def replay(rounding):
-            return Replay(self.plan, given=given, rounding=rounding, variant=variant,
+            return Replay(self.plan, given=given, rounding=rounding, mistake=mistake,
                           option=option, stop_at=a).run()
         base = replay({})
         free = [u for u in base.ancestors(a) if u not in given and u not in self.plan.spec]
@@ -321,7 +348,7 @@ class Judge:
                     for rule in ROUNDINGS[-2:])
         if abs(c.value - base.raw[a]) > 4 * reach + c.tolerance:
             return None
-        for n, rounding in enumerate(_rounding_maps(free, small=variant is not None)):
+        for n, rounding in enumerate(_rounding_maps(free, small=mistake is not None)):
             if n >= budget:
                 return None
             if c.matches(replay(rounding).raw[a]):
@@ -342,14 +369,14 @@ class Judge:
         worlds = self._worlds(claimed_above)
         normal = {w: Replay(self.plan, given=g, stop_at=a).run() for w, g in worlds}
         found = []
-        candidates = [(option.priority, vi, oi, wi, variant, option, world, given)
-                      for vi, variant in enumerate(VARIANTS)
-                      for oi, option in enumerate(variant.options(self.network))
+        candidates = [(option.priority, vi, oi, wi, mistake, option, world, given)
+                      for vi, mistake in enumerate(MISTAKES)
+                      for oi, option in enumerate(mistake.options(self.network))
                       for wi, (world, given) in enumerate(worlds)]
         relevant = []
         for cand in candidates:
-            *_, variant, option, world, given = cand
-            replay = Replay(self.plan, given=given, variant=variant, option=option,
+            *_, mistake, option, world, given = cand
+            replay = Replay(self.plan, given=given, mistake=mistake, option=option,
                             stop_at=a).run()
             if abs(replay.raw[a] - normal[world].raw[a]) <= _TINY:
                 continue     # this mistake does not touch the claim
@@ -358,20 +385,20 @@ class Judge:
                 found.append((cand, Hit(replay, (), {})))
         if not found and with_rounding and c.significant >= 3:   # a mistake and a rounding
             for cand in relevant:
-                *_, variant, option, world, given = cand
-                hit = self._rounding(c, given, variant, option, budget=VARIANT_ROUNDING_BUDGET)
+                *_, mistake, option, world, given = cand
+                hit = self._rounding(c, given, mistake, option, budget=MISTAKE_ROUNDING_BUDGET)
                 if hit is not None:
                     found.append((cand, hit))
                     break
         if not found:
             return None
         found.sort(key=lambda f: f[0][:4])
-        (*_, variant, option, world, given), hit = found[0]
-        also = tuple(dict.fromkeys(f[0][4].id for f in found if f[0][4].id != variant.id))
+        (*_, mistake, option, world, given), hit = found[0]
+        also = tuple(dict.fromkeys(f[0][4].id for f in found if f[0][4].id != mistake.id))
         # compare with the correct replay rounded the same way: the mistake is what differs
         same = Replay(self.plan, given=given, rounding=hit.rounding, stop_at=a).run()
         departs = self._departure(hit.replay, same, a)
-        return variant, option, world, hit, departs, also
+        return mistake, option, world, hit, departs, also
 
     def _departure(self, replay: Replay, normal: Replay, a: Address) -> Address:
         """The first quantity (in computation order) where the mistaken replay differs."""

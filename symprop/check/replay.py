@@ -6,7 +6,7 @@ above it. Three things can be changed, and that is all the checker needs:
 
 * ``given``: the student's claimed values replace the computed ones (error carried forward);
 * ``rounding``: some intermediates are rounded before they are used (hand rounding);
-* ``variant``: one step is recomputed with a usual mistake made (see `variants`).
+* ``mistake``: one step is recomputed with a usual mistake made (see `mistakes`).
 
 Each step goes through `Replay.step`, so a mistake is a function that replaces one step.
 Every quantity records which quantities it read (for "which of your values did it use") and
@@ -29,8 +29,8 @@ from ..derive.derivatives import Y, Z, output_derivative
 from ..derive.rules import ACTIVATIONS, LOSSES
 from .display import ATOM, PRODUCT, SUM, expr_parts, number
 from .numeric import CTX, ONE, ZERO, Rounding, compile_expr, fmt, to_decimal
-
-_FNAMES = {"sigmoid": "σ", "tanh": "tanh", "relu": "ReLU", "softplus": "softplus", "linear": ""}
+from .quantities import symbol_address
+from .rule_facts import derivative_forms, function_name
 
 
 @dataclass(frozen=True)
@@ -47,17 +47,6 @@ class Term:
 
 def _wrap(term: Term, need: int = PRODUCT) -> tuple:
     return ("(", *term.parts, ")") if term.prec < need else term.parts
-
-
-def symbol_address(sym: sp.Indexed) -> Address:
-    """Canonical SymPy symbol (``out2[1]``, ``w1[1,2]``, ``x[1]``) → its `Address`."""
-    base = str(sym.base)
-    idx = tuple(int(i) for i in sym.indices)
-    for kind in ("delta", "net", "out", "x", "d", "w", "b"):
-        if base.startswith(kind) and (base[len(kind):].isdigit() or base == kind):
-            layer = int(base[len(kind):]) if base != kind else None
-            return Address(kind, layer, idx)
-    raise ValueError(f"not a quantity symbol: {sym}")
 
 
 @dataclass
@@ -101,7 +90,7 @@ class Plan:
         for layer in network.layers:
             row = ACTIVATIONS[layer.activation]
             f = None if row.layerwise else compile_expr(row.definition(Z), lambda s: "z")
-            self.activations.append((row, f, _FNAMES.get(layer.activation, layer.activation)))
+            self.activations.append((row, f, function_name(row)))
         L = self.depth
         loss = LOSSES[network.loss]
         self.loss_terms = {after: [_Expr.of(loss.term(S.out(L)[k], S.d[k], self.sizes[-1]), after)
@@ -109,14 +98,21 @@ class Plan:
                            for after in (False, True)}
         self.fprime: dict[tuple[int, int], _Expr] = {}
         self.fprime_at_net: dict[tuple[int, int], _Expr] = {}
+        # f′ of every row of the rule table, written in the unit's output: for mistakes
+        # (another activation's derivative used, a derivative multiplied on twice)
+        self.fprime_of: dict[tuple[int, int], dict[str, _Expr]] = {}
+        forms = derivative_forms(network.relu_at_zero)
         for lay in derivation.layers:
             deriv = output_derivative(lay.activation, network.relu_at_zero)
             for k in range(1, lay.units + 1):
+                out = S.out(lay.layer)[k]
                 if not ACTIVATIONS[lay.activation].layerwise:
                     self.fprime[lay.layer, k] = _Expr.of(lay.fprime.xreplace({lay.unit: k}))
-                if deriv.in_output is not None and not ACTIVATIONS[lay.activation].layerwise:
+                if deriv.in_output is not None:
                     self.fprime_at_net[lay.layer, k] = _Expr.of(
                         deriv.in_output.subs(Y, S.net(lay.layer)[k]))
+                self.fprime_of[lay.layer, k] = {name: _Expr.of(g.subs(Y, out))
+                                                for name, g in forms.items()}
         top = derivation.layer(L)
         self.dE_dout = [_Expr.of(top.dE_dout.xreplace({top.unit: k}))
                         for k in range(1, top.units + 1)]
@@ -143,7 +139,7 @@ class Replay:
     plan: Plan
     given: Mapping[Address, Decimal] = field(default_factory=dict)
     rounding: Mapping[Address, Rounding] = field(default_factory=dict)
-    variant: object = None            # a `variants.Variant` row
+    mistake: object = None            # a `mistakes.Mistake` row
     option: object = None             # the row's option (which layer, which factor …)
     stop_at: Address | None = None    # stop once this quantity is computed
     values: dict[Address, Decimal] = field(default_factory=dict)   # as used further on
@@ -170,10 +166,15 @@ class Replay:
             raise _Stop
 
     def step(self, name: str, *args: object) -> object:
-        """Run step ``name``: the variant's version when the variant replaces it."""
-        if self.variant is not None and self.variant.step == name:
-            return self.variant.recompute(self, self.option, *args)
-        return self.default(name, *args)
+        """Run step ``name``: the mistake's version when the mistake replaces it here."""
+        done = self.mistaken(name, *args)
+        return self.default(name, *args) if done is None else done
+
+    def mistaken(self, name: str, *args: object) -> object:
+        """Step ``name`` done the mistake's way, or None when the mistake does not touch it."""
+        if self.mistake is not None and self.mistake.step == name:
+            return self.mistake.recompute(self, self.option, *args)
+        return None
 
     def default(self, name: str, *args: object) -> object:
         return getattr(self, "_" + name)(*args)
@@ -267,23 +268,31 @@ class Replay:
 
     def _output_delta(self, k: int) -> Term:
         p = self.plan
-        split = p.output_split or (self.variant is not None and self.variant.step == "fprime")
-        if split and (p.depth, k) in p.fprime:
+        fp = self.mistaken("fprime", p.depth, k)
+        if fp is None and p.output_split and (p.depth, k) in p.fprime:
+            fp = self._fprime(p.depth, k)
+        if fp is not None:
             dE = p.dE_dout[k - 1]
             first = Term(dE.run(self.get), dE.parts, dE.prec)
-            fp = self.step("fprime", p.depth, k)
             value = CTX.multiply(first.value, fp.value)
             term = Term(value, (*_wrap(first), " × ", *_wrap(fp)), PRODUCT)
         else:
             e = p.output_delta[k - 1]
             term = Term(e.run(self.get), e.parts, e.prec)
+        extra = self.mistaken("extra_factor", p.depth, k)     # an f′ multiplied on top
+        if extra is not None:
+            term = Term(CTX.multiply(term.value, extra.value),
+                        (*_wrap(term), " × ", *_wrap(extra)), PRODUCT)
         scale = self.step("loss_scale")
         return term if scale == ONE else term.times(scale, fmt(scale))
 
-    def _hidden_delta(self, l: int, j: int) -> Term:
+    def _hidden_delta(self, l: int, j: int, only: int | None = None) -> Term:
+        """f′ × Σ_k w_kj δ_k (``only``: just that k's term, the sum left out by mistake)."""
         fp = self.step("fprime", l, j)
         total, parts = ZERO, []
         for k in range(1, self.plan.sizes[l + 1] + 1):
+            if only is not None and k != only:
+                continue
             w = self.step("weight", l + 1, k, j, "backprop", False)
             d = Address("delta", l + 1, (k,))
             total = CTX.add(total, CTX.multiply(self.get(w), self.get(d)))
@@ -304,10 +313,14 @@ class Replay:
                 params.append((Address("w", l, (k, j)), g))
             if p.network.layers[l - 1].bias:
                 g = Address("dE/db", l, (k,))
-                self._put(g, Term(self.get(delta), (delta,)))
+                self._put(g, self.step("bias_gradient", l, k))
                 params.append((Address("b", l, (k,)), g))
             for param, g in params:
                 self._put(param.updated(), self.step("update", param, g))
+
+    def _bias_gradient(self, l: int, k: int) -> Term:
+        delta = Address("delta", l, (k,))
+        return Term(self.get(delta), (delta,))
 
     def _update(self, param: Address, grad: Address, eta: Decimal | None = None,
                 sign: int = -1) -> Term:

@@ -16,9 +16,14 @@ from ..io import write_atomic
 from .display import Segment, latex_escape, latex_name, name, render, symbolic
 from .formulas import FormulaResult
 from .judge import CheckResult, ClaimResult
+from .mistakes import BY_ID
 from .numeric import fmt, to_decimal
 
-MARK = {"correct": "✓", "consistent": "~", "wrong": "✗"}
+MARK = {"correct": "✓", "consistent": "~", "wrong": "✗", "equivalent": "✓", "different": "✗",
+        "unreadable": "?", "ambiguous": "?", "too-large": "?"}
+# the colour of a formula's verdict: the claim verdict it reads like
+_TONE = {"equivalent": "correct", "different": "wrong", "unreadable": "consistent",
+         "ambiguous": "consistent", "too-large": "consistent"}
 _COLOURS = {"correct": "32", "consistent": "33", "wrong": "31", "dim": "2", "bold": "1"}
 
 RULES = (
@@ -48,8 +53,11 @@ def headline(result: CheckResult) -> str:
                      f"{s['consistent']} consistent, {s['wrong']} wrong")
     if result.formulas:
         n = len(result.formulas)
-        parts.append(f"{n} formula{'s' * (n != 1)}: {s['formulas_equivalent']} equivalent, "
-                     f"{s['formulas_different']} different")
+        counts = [f"{s['formulas_equivalent']} equivalent", f"{s['formulas_different']} different"]
+        counts += [f"{s['formulas_' + v.replace('-', '_')]} {v}"
+                   for v in ("unreadable", "ambiguous", "too-large")
+                   if s["formulas_" + v.replace("-", "_")]]
+        parts.append(f"{n} formula{'s' * (n != 1)}: " + ", ".join(counts))
     return " · ".join(parts)
 
 
@@ -63,8 +71,15 @@ def network_line(network) -> str:
 
 def formula_explanation(network, f: FormulaResult) -> list[Segment]:
     derived = f.derived_display or symbolic(f.derived, network)
+    notes = [" " + n for n in f.notes]
+    if f.verdict == "unreadable":
+        return [f"cannot be read: {f.reason}. The other claims and formulas are judged."]
+    if f.verdict == "too-large":
+        return [f"{f.reason}. The other claims and formulas are judged."]
+    if f.verdict == "ambiguous":
+        return [f.reason, " The derived formula is ", derived, "."]
     if f.equivalent:
-        return ["equals the derived ", f.address, " = ", derived, f" ({f.proof})."]
+        return ["equals the derived ", f.address, " = ", derived, f" ({f.proof}).", *notes]
     out: list[Segment] = ["differs from the derived formula ", derived, ". "]
     if f.point is not None and f.values is not None:
         point = {k: v for k, v in f.point.items() if k != "_example"}
@@ -77,7 +92,11 @@ def formula_explanation(network, f: FormulaResult) -> list[Segment]:
     if f.factor is not None and f.factor != 1:
         factor = "−1 (the sign is flipped)" if f.factor == -1 else str(f.factor)
         out.append(f" Yours is {factor} × the derived formula.")
-    return out
+    if f.mistake is not None:
+        detail = f" — {f.mistake_detail}" if f.mistake_detail else ""
+        out.append(f" Likely mistake: {BY_ID[f.mistake].description}{detail} "
+                   "(that mistake's formula gives yours at the example's values).")
+    return out + notes
 
 
 def _short(value) -> str:
@@ -108,7 +127,9 @@ def to_json(result: CheckResult) -> dict[str, Any]:
         })
     formulas = [{
         "name": f.name, "address": str(f.address), "written": f.written,
-        "equivalent": f.equivalent, "how": f.proof,
+        "equivalent": f.equivalent, "how": f.proof, "verdict": f.verdict,
+        "reason": f.reason or None, "mistake": f.mistake,
+        "mistake_detail": f.mistake_detail or None, "notes": list(f.notes),
         "derived": (f.derived_display or symbolic(f.derived, net)).text,
         "yours": None if f.student is None else symbolic(f.student, net).text,
         "factor": None if f.factor is None else str(f.factor),
@@ -146,10 +167,9 @@ def to_text(result: CheckResult, colour: bool = False, width: int = 100) -> str:
     if result.formulas:
         lines += [""] * bool(result.claims) + [paint("formulas", "bold")]
         for f in result.formulas:
-            verdict = "correct" if f.equivalent else "wrong"
-            mark = paint(f"{MARK[verdict]} {'equivalent' if f.equivalent else 'different':<10}",
-                         verdict)
-            lines.append(f"  {mark}  {name(net, f.address)}  {f.written}")
+            mark = paint(f"{MARK[f.verdict]} {f.verdict:<10}", _TONE[f.verdict])
+            extra = f"  [{f.mistake}]" if f.mistake else ""
+            lines.append(f"  {mark}  {name(net, f.address)}  {f.written}{extra}")
             lines += _wrapped(render(formula_explanation(net, f), net), width)
     return "\n".join(lines) + "\n"
 
@@ -179,8 +199,9 @@ def to_markdown(result: CheckResult) -> str:
     if result.formulas:
         out += ["", "## Formulas", ""]
         for f in result.formulas:
-            state = "equivalent" if f.equivalent else "different"
-            out.append(f"- **{_md(name(net, f.address))}** ({state}): you wrote `{f.written}`; "
+            state = f.verdict + (f" ({f.mistake})" if f.mistake else "")
+            out.append(f"- **{_md(name(net, f.address))}** ({state}): you wrote "
+                       f"`{f.written.replace('`', chr(39))}`; "
                        f"{_md(render(formula_explanation(net, f), net, 'markdown'))}")
     out += ["", "## How this was judged", "", RULES, ""]
     return "\n".join(out)
@@ -224,10 +245,11 @@ def to_latex(result: CheckResult) -> str:
     if result.formulas:
         out += [r"\subsection*{Formulas}", r"\begin{itemize}"]
         for f in result.formulas:
-            state = "equivalent" if f.equivalent else "different"
-            mine = symbolic(f.student, net).latex if f.student is not None else ""
+            state = latex_escape(f.verdict + (f" ({f.mistake})" if f.mistake else ""))
+            mine = (", read as $" + symbolic(f.student, net).latex + "$"
+                    if f.student is not None else "")
             out.append(rf"\item ${latex_name(net, f.address)}$ ({state}): you wrote "
-                       rf"\texttt{{{latex_escape(f.written)}}}, read as ${mine}$; "
+                       rf"\texttt{{{latex_escape(f.written)}}}{mine}; "
                        rf"{render(formula_explanation(net, f), net, 'latex')}")
         out.append(r"\end{itemize}")
     out += [r"\subsection*{How this was judged}", latex_escape(RULES), r"\end{document}", ""]
