@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from .errors import SpecError, TrainingError
+from .outputs import check_outputs
 
 # verb -> (module with add_arguments(parser) and run(args) -> int, one-line help)
 VERBS = {
@@ -40,22 +41,41 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one verb; every failure ends as one line on stderr and an exit code, never a
+    traceback: 2 for bad input (and anything the machine refused, such as a full disk), 1 for
+    a training that stopped or, as a last resort, an error we did not expect."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "_missing", None):
         print(f"symprop: {args._missing}", file=sys.stderr)
         return 2
     try:
+        check_outputs(args)          # before any work, so a finished job is never lost
         return int(args._run(args) or 0)
     except SpecError as exc:
-        print(f"symprop: error: {exc}", file=sys.stderr)
-        return 2
+        return _say(f"error: {exc}", 2)
     except TrainingError as exc:
-        print(f"symprop: training stopped: {exc}", file=sys.stderr)
-        return 1
+        return _say(f"training stopped: {exc}", 1)
     except KeyboardInterrupt:
-        print("symprop: interrupted", file=sys.stderr)
-        return 130
+        return _say("interrupted", 130)
+    except OSError as exc:
+        name = f"{exc.filename}: " if exc.filename else ""
+        return _say(f"error: {name}{exc.strerror or exc}", 2)
+    except MemoryError:
+        return _say(f"error: out of memory; the input is too large for {args.verb} "
+                    "on this machine (see symprop.limits)", 2)
+    except RecursionError:
+        return _say("error: the input is nested too deeply", 2)
+    except Exception as exc:     # a bug: still one line, and a way to report it
+        return _say(f"internal error ({type(exc).__name__}: {exc}); please report it with "
+                    "the command line and input that caused it", 1)
+
+
+def _say(text: str, code: int) -> int:
+    """One line on stderr (control characters escaped, so a hostile name cannot add lines)."""
+    line = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in f"symprop: {text}")
+    print(line, file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
-"""One error type for bad input, so the CLI can print one clear line and exit 2."""
+"""One error type for bad input, so the CLI can print one clear line and exit 2.
+
+A message stays one short line: the offending value is shown as its (shortened) ``repr``."""
 
 from __future__ import annotations
 
@@ -19,7 +21,11 @@ class SpecError(ValueError):
         if expected is not None:
             text += f"; expected {expected}"
         if got is not None:
-            text += f", got {got!r}"
+            try:
+                shown = repr(got)
+            except ValueError:       # an int past Python's digit limit cannot even be shown
+                shown = f"<a {type(got).__name__} too long to show>"
+            text += f", got {shown if len(shown) <= 120 else shown[:100] + ' …'}"
         super().__init__(f"{where}: {text}" if where else text)
 
 

@@ -6,14 +6,20 @@ with a `SpecError` naming the file, the key and what was expected.
 
 from __future__ import annotations
 
+import difflib
 import math
+import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .addresses import parse as parse_address
 from .errors import SpecError
+from .io import read_text
+from .limits import check as check_limit
+from .limits import limit
 from .units import activation_names, activation_traits, loss_names
 
 if TYPE_CHECKING:
@@ -24,6 +30,17 @@ NOTATION_DEFAULTS: dict[str, Any] = {
     "E": "E", "w": "w", "b": "b", "delta": r"\delta",
     "input_index": "m", "indices": ["k", "j", "i", "p", "q", "r", "s", "t", "u", "v"],
     "weight_order": "kj",   # w_{k,j}: receiving unit first (the lecture's); "jk" flips it
+}
+#: ``[notation]`` keys besides the symbols above; their values are checked where they are used.
+NOTATION_EXTRA_KEYS = ("precision",)
+
+#: The keys each table of a spec file accepts (extend these; a key not listed is refused).
+SPEC_KEYS: dict[str, tuple[str, ...]] = {
+    "": ("network", "weights", "example", "labels", "notation", "claims", "formulas"),
+    "network": ("inputs", "layers", "loss", "relu_derivative_at_zero"),
+    "network.layers": ("units", "activation", "bias"),
+    "example": ("input", "target", "learning_rate"),
+    "notation": (*NOTATION_DEFAULTS, *NOTATION_EXTRA_KEYS),
 }
 
 
@@ -73,6 +90,10 @@ class Network:
                 raise SpecError("bad input names", file=where, key="network.inputs",
                                 expected="a positive integer or a list of non-empty names",
                                 got=inputs)
+            check_limit("network_parameters", len(inputs), file=where, key="network.inputs",
+                        what="input names")
+            for i, name in enumerate(inputs, start=1):
+                check_name(name, file=where, key=f"network.inputs[{i}]")
             object.__setattr__(self, "inputs", tuple(inputs))
         elif not (isinstance(inputs, int) and not isinstance(inputs, bool) and inputs >= 1):
             raise SpecError("bad input count", file=where, key="network.inputs",
@@ -81,6 +102,7 @@ class Network:
         if not layers:
             raise SpecError("no layers", file=where, key="network.layers",
                             expected="at least one [[network.layers]] table")
+        check_limit("network_layers", len(layers), file=where, key="network.layers")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Dense):
                 raise SpecError("not a layer", file=where, key=f"network.layers[{i + 1}]",
@@ -90,7 +112,9 @@ class Network:
                                 key=f"network.layers[{i + 1}].activation",
                                 expected="softmax on the output layer only")
         object.__setattr__(self, "layers", layers)
-        if self.loss not in loss_names():
+        check_limit("network_parameters", count_parameters(self), file=where,
+                    key="network.layers")
+        if not isinstance(self.loss, str) or self.loss not in loss_names():
             raise SpecError("unknown loss", file=where, key="network.loss",
                             expected="one of " + ", ".join(loss_names()), got=self.loss)
         smooth = [activation_traits(layer.activation).differentiable for layer in layers]
@@ -103,6 +127,9 @@ class Network:
             _check_example(self, self.example)
         object.__setattr__(self, "notation", {**NOTATION_DEFAULTS, **self.notation})
         _check_notation(self)
+        for table in ("labels", "claims", "formulas"):
+            for name in getattr(self, table):
+                check_name(name, file=where, key=f"{table}.{str(name)[:40]}")
         for label, target in self.labels.items():
             self._resolve(target, f"labels.{label}")
 
@@ -195,12 +222,45 @@ PIPELINE: dict[str, Any] = {}
 
 
 # ---------------------------------------------------------------------------------------------
+def count_parameters(network: Network) -> int:
+    """Weights and biases of ``network`` (from its layer sizes; nothing is allocated)."""
+    sizes = network.sizes
+    return sum(layer.units * (sizes[l] + layer.bias) for l, layer in enumerate(network.layers))
+
+
+def check_name(name: object, *, file: str | None, key: str,
+               limit_name: str = "name_chars") -> None:
+    """Refuse a name that cannot be typeset: not a string, empty, too long or with control
+    characters (NUL, escapes, invisible format characters)."""
+    if not isinstance(name, str) or not name:
+        raise SpecError("not a name", file=file, key=key, expected="a non-empty string",
+                        got=name)
+    check_limit(limit_name, len(name), file=file, key=key, what="characters")
+    bad = next((c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn")),
+               None)
+    if bad is not None:
+        raise SpecError(f"a character that cannot be typeset ({ascii(bad)})", file=file,
+                        key=key, expected="printable characters only", got=name)
+
+
+def refuse_unknown(table: dict, allowed: tuple[str, ...] | list[str], *, file: str | None,
+                   key: str) -> None:
+    """Refuse the first key of ``table`` not in ``allowed``, suggesting the closest one."""
+    for name in table:
+        if name not in allowed:
+            full = f"{key}.{name}" if key else str(name)
+            close = difflib.get_close_matches(str(name), allowed, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise SpecError(f"unknown key ({hint}known: {', '.join(allowed)})",
+                            file=file, key=full)
+
+
 def _check_layer(layer: Dense, key: str, where: str | None) -> None:
     units = layer.units
     if not (isinstance(units, int) and not isinstance(units, bool) and units >= 1):
         raise SpecError("bad unit count", file=where, key=f"{key}.units",
                         expected="a positive integer", got=layer.units)
-    if activation_traits(layer.activation) is None:
+    if not isinstance(layer.activation, str) or activation_traits(layer.activation) is None:
         raise SpecError("unknown activation", file=where, key=f"{key}.activation",
                         expected="one of " + ", ".join(activation_names()), got=layer.activation)
     if not isinstance(layer.bias, bool):
@@ -208,33 +268,81 @@ def _check_layer(layer: Dense, key: str, where: str | None) -> None:
                         expected="true or false", got=layer.bias)
 
 
+_DECIMAL = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
+_FRACTION = re.compile(r"([+-]?\d+)\s*/\s*([+-]?\d+)")
+_NON_FINITE = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan", "+nan",
+               "-nan", "oo", "-oo", "zoo"}
+
+
 def exact(value: Any, *, file: str | None, key: str) -> sp.Rational:
-    """A number as written (TOML float, int or string like "0.1" or "1/3") as an exact rational."""
+    """A number as written (TOML float, int or string like "0.1" or "1/3") as an exact rational.
+
+    Only finite numbers, with at most `number_digits` digits and a decimal exponent of at
+    most `number_exponent` either way, so exact arithmetic on them stays fast.
+    """
     import sympy as sp
+
+    def not_finite() -> SpecError:
+        return SpecError("not a finite number", file=file, key=key, expected="a finite number",
+                         got=value)
 
     if isinstance(value, bool):
         raise SpecError("not a number", file=file, key=key, expected="a number", got=value)
     if isinstance(value, int):
+        _check_digits(abs(value), file=file, key=key)
         return sp.Integer(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise SpecError("not a finite number", file=file, key=key, expected="a finite number",
-                            got=value)
+            raise not_finite()
+        _check_magnitude(value, file=file, key=key)
         return sp.Rational(repr(value))
+    if isinstance(value, sp.Rational):
+        _check_digits(abs(value.p), file=file, key=key)
+        _check_digits(value.q, file=file, key=key)
+        return value
     if isinstance(value, str):
         text = value.strip()
-        try:
-            if "/" in text:
-                num, den = text.split("/")
-                return sp.Rational(int(num), int(den))
-            float(text)
+        if text.lower() in _NON_FINITE:
+            raise not_finite()
+        fraction = _FRACTION.fullmatch(text)
+        if fraction:
+            num, den = fraction.groups()
+            for part in (num, den):
+                check_limit("number_digits", len(part.lstrip("+-0")), file=file, key=key,
+                            what="digits")
+            if int(den) == 0:
+                raise not_finite()
+            return sp.Rational(int(num), int(den))
+        decimal = _DECIMAL.fullmatch(text)
+        if decimal and (decimal.group(2) or decimal.group(3)):
+            _sign, whole, frac, exp = decimal.groups()
+            frac = frac or ""
+            digits = (whole + frac).lstrip("0")
+            check_limit("number_digits", len(digits), file=file, key=key, what="digits")
+            if digits:      # the power of ten of the first significant digit
+                first = len(whole.lstrip("0")) - 1 if whole.strip("0") \
+                    else -(len(frac) - len(frac.lstrip("0")) + 1)
+                power = 0 if exp is None else int(exp) if len(exp) <= 50 else 10**50
+                check_limit("number_exponent", abs(first + power),
+                            file=file, key=key, what="as a power of ten (the exponent)")
             return sp.Rational(text)
-        except (ValueError, ZeroDivisionError, TypeError):
-            pass
-    if isinstance(value, sp.Rational):
-        return value
     raise SpecError("not a number", file=file, key=key, expected="a number such as 0.35 or '1/3'",
                     got=value)
+
+
+def _check_digits(n: int, *, file: str | None, key: str) -> None:
+    """Refuse an integer (numerator or denominator) longer than `number_digits` digits."""
+    if n.bit_length() > limit("number_digits") * 3.33:     # before str(), which may refuse
+        check_limit("number_digits", int(n.bit_length() * math.log10(2)) + 1, file=file,
+                    key=key, what="digits")
+    check_limit("number_digits", len(str(n)), file=file, key=key, what="digits")
+
+
+def _check_magnitude(x: float, *, file: str | None, key: str) -> None:
+    """Refuse a float whose decimal exponent is beyond `number_exponent` either way."""
+    if x != 0:
+        check_limit("number_exponent", abs(math.floor(math.log10(abs(x)))), file=file, key=key,
+                    what="as a power of ten (the exponent)")
 
 
 def _check_weights(net: Network, weights: dict[str, Any]) -> dict[str, tuple]:
@@ -243,8 +351,7 @@ def _check_weights(net: Network, weights: dict[str, Any]) -> dict[str, tuple]:
     for name, value in weights.items():
         key = f"weights.{name}"
         if name not in shapes:
-            raise SpecError("unknown weight matrix", file=net.source, key=key,
-                            expected="one of " + ", ".join(shapes))
+            refuse_unknown({name: value}, list(shapes), file=net.source, key="weights")
         shape = shapes[name]
         if hasattr(value, "tolist"):
             value = value.tolist()
@@ -277,7 +384,22 @@ def _check_example(net: Network, ex: Example) -> None:
 
 
 def _check_notation(net: Network) -> None:
-    order = net.notation["weight_order"]
+    where = net.source
+    notation = net.notation
+    refuse_unknown(notation, SPEC_KEYS["notation"], file=where, key="notation")
+    for name, value in notation.items():
+        if name in NOTATION_EXTRA_KEYS:
+            continue
+        key = f"notation.{name}"
+        if name == "indices":
+            if not isinstance(value, list | tuple) or not value:
+                raise SpecError("not a list of index letters", file=where, key=key,
+                                expected='a list of strings such as ["k", "j", "i"]', got=value)
+            for i, letter in enumerate(value, start=1):
+                check_name(letter, file=where, key=f"{key}[{i}]", limit_name="notation_chars")
+        else:
+            check_name(value, file=where, key=key, limit_name="notation_chars")
+    order = notation["weight_order"]
     if order not in ("kj", "jk"):
         raise SpecError("bad weight index order", file=net.source, key="notation.weight_order",
                         expected="'kj' (w_{k,j}, receiving unit first) or 'jk'", got=order)
@@ -288,36 +410,33 @@ def load(path: str | Path) -> Network:
     """Read a TOML spec file into a `Network`."""
     path = Path(path)
     where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"cannot read the file ({exc.strerror})", file=where) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"not valid TOML ({exc})", file=where) from None
+    data = _parse(read_text(path, limit_name="spec_bytes"), where)
     return from_dict(data, source=where, name=path.stem)
 
 
 def loads(text: str, name: str = "network") -> Network:
+    check_limit("spec_bytes", len(text), file="<string>", what="characters")
+    return from_dict(_parse(text, "<string>"), source="<string>", name=name)
+
+
+def _parse(text: str, where: str) -> dict[str, Any]:
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"not valid TOML ({exc})", file="<string>") from None
-    return from_dict(data, source="<string>", name=name)
-
-
-_TOP_KEYS = {"network", "weights", "example", "labels", "notation", "claims", "formulas"}
+        raise SpecError(f"not valid TOML ({exc})", file=where) from None
+    except ValueError:      # an integer past Python's digit limit
+        raise SpecError("a number with too many digits", file=where,
+                        expected=f"at most {limit('number_digits')} digits") from None
+    except RecursionError:
+        raise SpecError("arrays or tables nested too deeply", file=where) from None
 
 
 def from_dict(data: dict[str, Any], source: str | None = None, name: str = "network") -> Network:
     """Build a `Network` from the parsed TOML tables, checking every key."""
     where = source
-    unknown = set(data) - _TOP_KEYS
-    if unknown:
-        raise SpecError("unknown table", file=where, key=sorted(unknown)[0],
-                        expected="one of " + ", ".join(sorted(_TOP_KEYS)))
+    refuse_unknown(data, SPEC_KEYS[""], file=where, key="")
     net = _table(data, "network", where, required=True)
+    refuse_unknown(net, SPEC_KEYS["network"], file=where, key="network")
     if "inputs" not in net:
         raise SpecError("missing key", file=where, key="network.inputs",
                         expected="an integer or a list of input names")
@@ -325,16 +444,14 @@ def from_dict(data: dict[str, Any], source: str | None = None, name: str = "netw
     if not isinstance(raw_layers, list) or not raw_layers:
         raise SpecError("missing layers", file=where, key="network.layers",
                         expected="one or more [[network.layers]] tables")
+    check_limit("network_layers", len(raw_layers), file=where, key="network.layers")
     layers = []
     for i, raw in enumerate(raw_layers, start=1):
         key = f"network.layers[{i}]"
         if not isinstance(raw, dict):
             raise SpecError("not a table", file=where, key=key,
                             expected="a [[network.layers]] table")
-        extra = set(raw) - {"units", "activation", "bias"}
-        if extra:
-            raise SpecError("unknown key", file=where, key=f"{key}.{sorted(extra)[0]}",
-                            expected="units, activation, bias")
+        refuse_unknown(raw, SPEC_KEYS["network.layers"], file=where, key=key)
         if "units" not in raw:
             raise SpecError("missing key", file=where, key=f"{key}.units",
                             expected="a positive integer")
@@ -350,6 +467,7 @@ def from_dict(data: dict[str, Any], source: str | None = None, name: str = "netw
     example = None
     if "example" in data:
         ex = _table(data, "example", where)
+        refuse_unknown(ex, SPEC_KEYS["example"], file=where, key="example")
         for needed in ("input", "target"):
             if not isinstance(ex.get(needed), list):
                 raise SpecError("missing or not a list", file=where, key=f"example.{needed}",

@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from .generate import generate
 
     network = load(args.spec)
+    _check_size(network, args)
     if args.aot and not args.output:
         from ..runtime.kernels import compile_network
         from .aot import extension_path
@@ -66,6 +67,25 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(kernel.source)
     return 0
+
+
+def _check_size(network, args: argparse.Namespace) -> None:
+    """Refuse, before any work, kernels too large to generate or compile in reasonable time."""
+    from ..limits import check
+    from ..spec import count_parameters
+    from .options import choose_shape
+
+    n = count_parameters(network)
+    if not network.is_perceptron and choose_shape(network, args.shape) == "unrolled":
+        check("unrolled_parameters", n, file=network.source, key="--shape unrolled")
+    if args.aot:
+        check("train_layers", network.depth, file=network.source, key="--aot")
+        check("train_parameters", n, file=network.source, key="--aot")
+        if not args.output:
+            from ..outputs import output_dir
+            from .cache import ENV_VAR, cache_dir
+
+            output_dir(cache_dir(), ENV_VAR)
 
 
 def _build_beside(path):

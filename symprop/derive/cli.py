@@ -23,7 +23,8 @@ from typing import Any
 import sympy as sp
 
 from ..addresses import Address
-from ..spec import load
+from ..limits import check as check_limit
+from ..spec import count_parameters, load
 
 EXACT_PARAMETERS = 24
 
@@ -46,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     network = load(args.spec)
+    _check_size(network, args)
     if network.is_perceptron:
         return _perceptron(network, args)
     from .backprop import derivation_of
@@ -69,6 +71,20 @@ def run(args: argparse.Namespace) -> int:
         if args.example:
             print(_example_text(network, derivation, args.exact))
     return status
+
+
+def _check_size(network: Any, args: argparse.Namespace) -> None:
+    """Refuse, before any work, what this verb cannot do in reasonable time and memory."""
+    n = count_parameters(network)
+    where = network.source
+    if args.verify:
+        check_limit("derive_verify_layers", network.depth, file=where, key="--verify")
+        check_limit("derive_verify_parameters", n, file=where, key="--verify")
+    listing = [flag for flag, on in (("--json", args.json), ("--example", args.example),
+                                     ("--form expanded", args.form == "expanded"),
+                                     ("--latex", args.latex and has_example(network))) if on]
+    if listing:
+        check_limit("derive_listed_parameters", n, file=where, key=listing[0])
 
 
 # -- values ------------------------------------------------------------------------------------

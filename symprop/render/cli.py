@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..io import write_atomic
+from ..outputs import output_file
 from ..spec import load
 
 
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from .slides import LatexError, compile_pdf, pdflatex, png_previews, render_deck
 
     network = load(args.spec)
-    out = Path(args.output or Path(args.spec).with_suffix(".tex").name)
+    out = output_file(args.output or Path(args.spec).with_suffix(".tex").name, "-o", [args.spec])
     tex = render_deck(network, output=str(out), data=args.data, title=args.title)
     write_atomic(out, tex)
     print(f"wrote {out}")

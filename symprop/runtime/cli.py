@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from ..errors import SpecError
+from ..limits import check
 from . import checkpoint as ckpt
 from .datasets import DATASETS
 from .train import Settings, fit, get_data
@@ -98,7 +99,34 @@ def _options(args: argparse.Namespace) -> tuple[Settings, dict]:
                         expected="--data NAME or a .csv file (" + ", ".join(
                             k for k in DATASETS if not k.startswith("<")) + ")")
     settings = Settings(**given, shuffle=shuffle, max_epochs=args.max_epochs)
+    for name, limit_name in (("epochs", "train_epochs"), ("batch_size", "batch_size")):
+        if isinstance(given.get(name), int):     # as given, or as the checkpoint holds it
+            check(limit_name, given[name], key=f"--{name.replace('_', '-')}")
     return settings, data
+
+
+#: flag -> (argparse destination, the limit it is bounded by)
+_BOUNDED_FLAGS = {"--epochs": ("epochs", "train_epochs"), "--max-epochs": ("max_epochs",
+                  "train_epochs"), "--n": ("n", "train_rows"),
+                  "--batch-size": ("batch_size", "batch_size")}
+
+
+def check_sizes(network, args: argparse.Namespace) -> None:
+    """Refuse, before any work, a network or flags beyond what training can do, and a kernel
+    cache folder that cannot be written."""
+    from ..codegen.cache import ENV_VAR, cache_dir
+    from ..outputs import output_dir
+    from ..spec import count_parameters
+
+    for flag, (name, limit_name) in _BOUNDED_FLAGS.items():
+        value = getattr(args, name, None)
+        if isinstance(value, int):
+            check(limit_name, value, key=flag, what=limit_name.split("_")[-1])
+    if not network.is_perceptron:
+        check("train_layers", network.depth, file=network.source, key="network.layers")
+        check("train_parameters", count_parameters(network), file=network.source,
+              key="network.layers")
+        output_dir(cache_dir(), ENV_VAR)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
     from .estimator import summary
 
     network = load(args.spec)
+    check_sizes(network, args)
     settings, data = _options(args)
     if network.is_perceptron and (args.checkpoint or args.resume):
         raise SpecError("threshold networks are trained by the perceptron rule in one go; "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import SpecError
 from .grid import parse_grid, parse_seeds
 from .runner import DEFAULTS, run_sweep
 
@@ -54,6 +55,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _check_sizes(network, grid, seeds, args: argparse.Namespace) -> None:
+    """Refuse, before any worker starts, a sweep beyond what it can do in reasonable time."""
+    from ..limits import check
+    from ..runtime.cli import check_sizes as check_training
+    from .grid import network_for, points
+
+    check("sweep_runs", len(points(grid)) * len(seeds), key="--grid/--seeds", what="runs")
+    check("sweep_workers", args.workers, key="--workers")
+    if args.workers < 1 or args.retries < 0:
+        raise SpecError("bad worker or retry count", key="--workers/--retries",
+                        expected="--workers >= 1 and --retries >= 0",
+                        got=(args.workers, args.retries))
+    check("sweep_retries", args.retries, key="--retries")
+    for name in ("epochs", "batch_size"):
+        for value in [getattr(args, name), *grid.get(name, [])]:
+            check({"epochs": "train_epochs"}.get(name, name), int(value),
+                  key=f"--{name.replace('_', '-')}")
+    for point in points(grid):
+        check_training(network_for(network, point), argparse.Namespace(n=args.n))
+
+
 def run(args: argparse.Namespace) -> int:
     from ..runtime.train import get_data
     from ..spec import load
@@ -61,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     network = load(args.spec)
     grid = parse_grid(args.grid)
     seeds = parse_seeds(args.seeds)
+    _check_sizes(network, grid, seeds, args)
     # coded for the output layer as `symprop train` does (-1/+1 for tanh, one-hot for softmax)
     data = get_data(args.data, network, n=args.n, noise=args.noise, seed=args.data_seed)
     result = run_sweep(network, data, grid, seeds, epochs=args.epochs,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SpecError
+from ..limits import check as check_limit
 from ..spec import Dense, Network
 from ..units import activation_names, activation_traits
 
@@ -145,6 +146,8 @@ def parse_seeds(text: str | int | Sequence[int]) -> list[int]:
                 if hi < lo:
                     raise SpecError("empty seed range", key="--seeds",
                                     expected="LOW-HIGH with LOW <= HIGH", got=piece)
+                check_limit("sweep_runs", len(parts) + hi - lo + 1, key="--seeds",
+                            what="seeds")
                 parts.extend(range(lo, hi + 1))
             elif piece.isdigit():
                 parts.append(int(piece))

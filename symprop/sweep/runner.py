@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
-from ..io import write_atomic
+from ..io import read_text, write_atomic
 from ..runtime.datasets import Dataset
 from ..spec import Network
 from . import grid as gridmod
@@ -113,22 +113,27 @@ class ResultsFile:
         self._writer = csv.writer(self._fh, lineterminator="\n")
 
     def _read_existing(self) -> list[dict[str, str]]:
-        text = self.path.read_text(encoding="utf-8")
+        text = read_text(self.path, limit_name="data_bytes")
         if not text.endswith("\n"):
             # the sweep was killed in the middle of a line: drop the half line, keep the rest
             text = text[: text.rfind("\n") + 1]
             write_atomic(self.path, text)
-        lines = list(csv.reader(text.splitlines()))
+        try:
+            lines = list(csv.reader(text.splitlines()))
+        except csv.Error as exc:
+            raise SpecError(f"not a CSV file ({exc})", file=str(self.path)) from None
         if not lines or lines[0] != self.columns:
             raise SpecError("the results file was written by a different sweep",
                             file=str(self.path), key="header",
                             expected=",".join(self.columns),
                             got=",".join(lines[0]) if lines else "")
         rows = []
-        for line in lines[1:]:
+        for number, line in enumerate(lines[1:], start=2):
             if len(line) != len(self.columns):
                 continue
-            rows.append(dict(zip(self.columns, line, strict=True)))
+            row = dict(zip(self.columns, line, strict=True))
+            _check_numbers(row, self.path, number)
+            rows.append(row)
         return rows
 
     def append(self, row: Mapping[str, Any]) -> None:
@@ -163,6 +168,28 @@ def _csv_line(cells: Sequence[str]) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerow(cells)
     return buf.getvalue()
+
+
+#: results columns that hold numbers, and their type (an empty cell is allowed)
+_NUMERIC = {"seed": int, "loss": float, "accuracy": float, "epochs": int, "train_s": float,
+            "wall_s": float, "compile_s": float}
+
+
+def _check_numbers(row: Mapping[str, str], path: Path, line: int) -> None:
+    """Refuse a resumed results row whose number cells are not numbers (an edited file)."""
+    for column, kind in _NUMERIC.items():
+        cell = row.get(column)
+        if not cell:
+            if column == "seed" and cell is not None:
+                raise SpecError("empty seed", file=str(path), key=f"line {line}, seed",
+                                expected="an integer")
+            continue
+        try:
+            kind(cell)
+        except ValueError:
+            raise SpecError("not a number", file=str(path), key=f"line {line}, {column}",
+                            expected="an integer" if kind is int else "a number",
+                            got=cell) from None
 
 
 def _typed_row(raw: Mapping[str, str], grid: Mapping[str, Sequence[Any]]) -> dict[str, Any]:

@@ -1,0 +1,83 @@
+"""Every size limit of symprop in one table: what each verb can do in reasonable time and memory.
+
+An input over a limit is refused before any work starts, with exit 2 and one line naming the
+size, the limit and why (`check`). Import the table to reuse a limit; never copy its number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import SpecError
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One named bound: the largest accepted value and the sentence that justifies it."""
+
+    name: str
+    value: int
+    unit: str
+    why: str
+
+
+_TABLE = (
+    # reading input
+    Limit("spec_bytes", 4 * 2**20, "bytes",
+          "a spec is a few kilobytes; a bigger file (or an endless device) is not a spec"),
+    Limit("data_bytes", 512 * 2**20, "bytes",
+          "a CSV data file is read into memory, several times its size"),
+    Limit("number_digits", 100, "digits",
+          "exact arithmetic on longer numbers is slow, and no lecture writes them"),
+    Limit("number_exponent", 100, "as a power of ten",
+          "exact arithmetic with huge exponents runs for minutes, and floats overflow past 1e308"),
+    Limit("name_chars", 64, "characters",
+          "a name has to fit on a slide and in a formula"),
+    Limit("notation_chars", 200, "characters",
+          "a notation symbol is a short piece of LaTeX"),
+    Limit("network_layers", 1000, "layers",
+          "no verb handles deeper networks in reasonable time"),
+    Limit("network_parameters", 10**8, "weights and biases",
+          "10^8 float64 parameters already take 800 MB per copy"),
+    # derive
+    Limit("derive_listed_parameters", 5000, "weights and biases",
+          "--json, --example and --form expanded write one entry per parameter"),
+    Limit("derive_verify_layers", 12, "layers",
+          "--verify differentiates the composed loss with sympy.diff, whose size grows "
+          "with every layer"),
+    Limit("derive_verify_parameters", 200, "weights and biases",
+          "--verify compares one sympy.diff per parameter"),
+    # codegen
+    Limit("unrolled_parameters", 4096, "weights and biases",
+          "unrolled kernels write one line per weight, and numba compiles them in minutes "
+          "beyond this (use --shape loops)"),
+    # train and sweep
+    Limit("train_layers", 50, "layers",
+          "numba compiles a kernel per layer; 200 layers run out of memory after minutes"),
+    Limit("train_parameters", 10**7, "weights and biases",
+          "parameters, gradients and momentum are kept in memory several times over"),
+    Limit("train_epochs", 10**6, "epochs", "a longer training is a mistake in the flags"),
+    Limit("train_rows", 10**7, "rows", "generated data is held in memory"),
+    Limit("batch_size", 10**7, "rows", "a minibatch is held in memory"),
+    Limit("sweep_runs", 10**4, "runs", "grid points times seeds, each a whole training"),
+    Limit("sweep_workers", 64, "worker processes",
+          "each embedded worker is a process of its own with its own compiled kernels"),
+    Limit("sweep_retries", 10, "retries", "a run that failed ten times will fail again"),
+)
+
+LIMITS: dict[str, Limit] = {limit.name: limit for limit in _TABLE}
+
+
+def limit(name: str) -> int:
+    """The value of the named limit."""
+    return LIMITS[name].value
+
+
+def check(name: str, size: int, *, key: str | None = None, file: str | None = None,
+          what: str = "") -> None:
+    """Refuse ``size`` over the named limit with a `SpecError` naming both and the reason."""
+    lim = LIMITS[name]
+    if size > lim.value:
+        what = what or lim.unit
+        raise SpecError(f"too large: {size:,} {what}, over the limit of {lim.value:,} "
+                        f"({lim.why})", file=file, key=key)
