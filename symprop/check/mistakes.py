@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..addresses import Address
-from ..derive.rules import ACTIVATIONS, output_derivative
+from ..derive.derivatives import output_derivative
+from ..derive.rules import ACTIVATIONS
 from .display import PRODUCT
 from .numeric import CTX, ONE, fmt, to_decimal
 from .replay import Replay, Term

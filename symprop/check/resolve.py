@@ -20,7 +20,8 @@ import sympy as sp
 
 from ..addresses import Address
 from ..derive import symbols as S
-from ..derive.rules import ACTIVATIONS, Y, Z, output_derivative
+from ..derive.derivatives import Y, Z, output_derivative
+from ..derive.rules import ACTIVATIONS
 from ..formula.syntax import BASIC_FUNCTIONS, FormulaError
 from .derived import ETA, derived_formula
 from .quantities import address_of_symbol

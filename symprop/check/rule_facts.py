@@ -13,7 +13,8 @@ from functools import cache
 
 import sympy as sp
 
-from ..derive.rules import ACTIVATIONS, LOSSES, Activation, D, K, Y, Z, output_derivative
+from ..derive.derivatives import D, K, Y, Z, output_derivative
+from ..derive.rules import ACTIVATIONS, LOSSES, Activation
 
 # LaTeX names of functions → how a student writes them in plain text
 _LATEX_PLAIN = {r"\sigma": "σ", r"\varphi": "φ", r"\theta": "θ", r"\tanh": "tanh"}
