@@ -229,6 +229,9 @@ def _sides_in_output(fz: sp.Expr, dfz: sp.Expr) -> sp.Expr | None:
         return None
     candidate = tidy_polynomial(g).subs(Y, sp.Abs(Y)) if g.is_polynomial(Y) \
         else g.subs(Y, sp.Abs(Y))
+    base, power = candidate.as_base_exp()
+    if power.is_even and base.is_Add and any(t.is_number and t < 0 for t in base.args):
+        candidate = (-base) ** power            # (1 − |y|)² rather than (|y| − 1)²
     for f_side, d_side in ((f_pos, d_pos), (f_neg, d_neg)):
         if sp.simplify(d_side - candidate.subs(Y, f_side)) != 0:
             return None
