@@ -20,8 +20,16 @@ from .errors import SpecError
 from .io import read_text
 from .limits import check as check_limit
 from .limits import limit
-from .units import (activation_key, activation_names, activation_traits, formula_rows,
-                    is_builtin_loss, loss_key, loss_names, register_rows)
+from .units import (
+    activation_key,
+    activation_names,
+    activation_traits,
+    formula_rows,
+    is_builtin_loss,
+    loss_key,
+    loss_names,
+    register_rows,
+)
 
 if TYPE_CHECKING:
     import sympy as sp

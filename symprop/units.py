@@ -96,3 +96,8 @@ def register_rows(rows: tuple) -> None:
             rules.register_activation(row)
         elif isinstance(row, rules.Loss):
             rules.register_loss(row)
+
+
+def shown_name(key: str) -> str:
+    """A row's name as users wrote it: a formula row's key without its content hash."""
+    return str(key).partition("@")[0]

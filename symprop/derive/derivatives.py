@@ -190,7 +190,7 @@ def _merged_kink(dfz: sp.Expr) -> sp.Expr:
     if not (isinstance(first, sp.Eq) and first.lhs == Z):
         return dfz
     p = first.rhs
-    for (v, cond), (w, other) in (((a, second), (b, third)), ((b, third), (a, second))):
+    for (v, cond), (w, _) in (((a, second), (b, third)), ((b, third), (a, second))):
         if v == c and cond in (sp.StrictLessThan(Z, p), sp.StrictGreaterThan(p, Z)):
             return sp.Piecewise((c, Z <= p), (w, True))
         if v == c and cond in (sp.StrictGreaterThan(Z, p), sp.StrictLessThan(p, Z)):

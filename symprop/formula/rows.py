@@ -259,7 +259,8 @@ def _switch_points(expr: Any, z: Any) -> list[Any]:
         found += _real_roots(atom.args[0], z)
     for atom in expr.atoms(sp.Max, sp.Min):
         args = atom.args
-        found += [r for i, a in enumerate(args) for b in args[i + 1:] for r in _real_roots(a - b, z)]
+        found += [r for i, a in enumerate(args) for b in args[i + 1:]
+                  for r in _real_roots(a - b, z)]
     for atom in expr.atoms(sp.Piecewise):
         for _, condition in atom.args:
             for rel in [condition, *condition.atoms(sp.core.relational.Relational)]:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SpecError, TrainingError
+from ..units import shown_name
 from . import train as T
 from .datasets import Dataset
 
@@ -43,7 +44,7 @@ def summary(network, kernels=None, title: str | None = None) -> Summary:
         fan_in = network.sizes[l - 1]
         count = layer.units * fan_in + (layer.units if layer.bias else 0)
         total += count
-        rows.append((f"dense_{l}", str(layer.units), layer.activation,
+        rows.append((f"dense_{l}", str(layer.units), shown_name(layer.activation),
                      "yes" if layer.bias else "no", f"(None, {layer.units})", f"{count:,}"))
     head = ("Layer", "Units", "Activation", "Bias", "Output shape", "Params")
     widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
@@ -54,7 +55,7 @@ def summary(network, kernels=None, title: str | None = None) -> Summary:
                          for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
     rule = "-" * len(line(tuple("-" * w for w in widths)))
-    shape = " → ".join([str(network.n_inputs)] + [f"{lay.units} {lay.activation}"
+    shape = " → ".join([str(network.n_inputs)] + [f"{lay.units} {shown_name(lay.activation)}"
                                                    for lay in network.layers])
     out = [title or f"Network {network.name!r}: {shape}", rule, line(head), rule]
     out += [line(r) for r in rows]
