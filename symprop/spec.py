@@ -48,7 +48,7 @@ SPEC_KEYS: dict[str, tuple[str, ...]] = {
     "": ("network", "weights", "example", "labels", "notation", "claims", "formulas",
          "activations", "losses"),
     "activations.NAME": ("formula", "latex", "parameters", "derivative_at_kinks"),
-    "losses.NAME": ("term", "latex", "parameters"),
+    "losses.NAME": ("term", "parameters"),
     "network": ("inputs", "layers", "loss", "relu_derivative_at_zero"),
     "network.layers": ("units", "activation", "bias"),
     "example": ("input", "target", "learning_rate"),
@@ -562,7 +562,7 @@ def _formula_rows(data: dict, where: str | None) -> tuple[dict[str, str], dict[s
                     parameters=raw.get("parameters"),
                     derivative_at_kinks=raw.get("derivative_at_kinks"), file=where, key=key)
             else:
-                row = Loss.from_formula(name, raw["term"], latex=raw.get("latex"),
+                row = Loss.from_formula(name, raw["term"],
                                         parameters=raw.get("parameters"), file=where, key=key)
             out[name] = row.key
     return found
