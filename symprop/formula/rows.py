@@ -92,6 +92,10 @@ def read_activation(name: str, text: object, *, latex: object = None,
             raise SpecError(f"f jumps at z = {p}: gradients cannot pass a jump", file=file,
                             key=where, expected="a continuous formula", got=text)
         if not _continuous(derivative, z, p):
+            if not _bounded_near(derivative, z, p):
+                raise SpecError(f"f' is not a finite real number at z = {p} (it grows without "
+                                "bound there)", file=file, key=where,
+                                expected="a formula with a finite slope everywhere", got=text)
             kinks.append(p)
     for s in SAMPLES:
         p = sp.Rational(s.numerator, s.denominator) if isinstance(s, Fraction) else sp.Integer(s)
@@ -293,6 +297,17 @@ def _continuous(expr: Any, z: Any, p: Any) -> bool:
         return bool(abs(left - right) <= sp.Float("1e-12", 40) * (1 + abs(left)))
     except TypeError:
         return False
+
+
+def _bounded_near(expr: Any, z: Any, p: Any) -> bool:
+    """f' on both sides of a kink stays a finite real number (no vertical tangent)."""
+    sp = _sp()
+    eps = sp.Rational(1, 10**25)
+    for s in (-1, 1):
+        value = sp.N(expr.xreplace({z: p + s * eps}), 40)
+        if not (value.is_Number and value.is_real and abs(value) < 1e9):
+            return False
+    return True
 
 
 def _latex_name(name: str, latex: object, *, file: str | None, key: str) -> str:
