@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 
@@ -49,6 +49,9 @@ class Activation:
 
     def __call__(self, z: Any) -> Any:
         return self.definition(z)
+
+    def __repr__(self) -> str:
+        return _formula_repr(self) if self.formula is not None else _field_repr(self)
 
     @property
     def key(self) -> str:
@@ -138,6 +141,9 @@ class Loss:
     parameters: tuple[tuple[str, Any], ...] = ()
     digest: str = ""
 
+    def __repr__(self) -> str:
+        return _formula_repr(self) if self.formula is not None else _field_repr(self)
+
     @property
     def key(self) -> str:
         """The row's key in `LOSSES` (the name, plus the content hash for a formula's row)."""
@@ -202,6 +208,28 @@ class FormulaDefinition:
 
     def __repr__(self) -> str:
         return f"FormulaDefinition({self.expr})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FormulaDefinition) and (self.expr, self.variables) == (
+            other.expr, other.variables)
+
+    def __hash__(self) -> int:
+        return hash((self.expr, self.variables))
+
+
+def _formula_repr(row: Any) -> str:
+    """How the row was made (short enough for an estimator's repr)."""
+    extra = ""
+    if row.parameters:
+        extra += ", parameters={" + ", ".join(f"{k!r}: '{v}'" for k, v in row.parameters) + "}"
+    if getattr(row, "derivative_at_kinks", None) is not None:
+        extra += f", derivative_at_kinks='{row.derivative_at_kinks}'"
+    return f"{type(row).__name__}.from_formula({row.name!r}, {row.formula!r}{extra})"
+
+
+def _field_repr(row: Any) -> str:
+    shown = ", ".join(f"{f.name}={getattr(row, f.name)!r}" for f in fields(row) if f.repr)
+    return f"{type(row).__name__}({shown})"
 
 
 def _formula_rows() -> Any:

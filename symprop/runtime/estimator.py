@@ -59,7 +59,7 @@ def summary(network, kernels=None, title: str | None = None) -> Summary:
                                                    for lay in network.layers])
     out = [title or f"Network {network.name!r}: {shape}", rule, line(head), rule]
     out += [line(r) for r in rows]
-    out += [rule, f"Total params: {total:,} (all trainable)", f"Loss: {network.loss}"]
+    out += [rule, f"Total params: {total:,} (all trainable)", f"Loss: {shown_name(network.loss)}"]
     if kernels is not None:
         kind = getattr(kernels, "shape", "perceptron rule")
         out.append(f"Kernels: {kind}, {getattr(kernels, 'dtype', 'float64')}, "
