@@ -315,3 +315,24 @@ def test_a_deck_with_own_rows_compiles(tmp_path):
     tex = (tmp_path / "d.pdf").with_suffix(".tex")
     source = tex.read_text() if tex.exists() else ""
     assert "softsign" in source or result.pdf.exists()
+
+
+# -- hostile text: a formula is refused in one SpecError or read, never anything else ---------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PIECES = ["z", "a", "q", "1", "0", "2.5", "+", "-", "*", "/", "^", "(", ")", ",", "<=", ">",
+          "exp", "log", "abs", "max", "min", "piecewise", "true", "erf", "sqrt", "tanh", " ",
+          "__class__", "lambda", ";", "'", "e", "pi", "\\frac", "{", "}"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=14))
+def test_any_text_is_read_or_refused_in_one_line(pieces):
+    text = "".join(pieces)
+    try:
+        made = rules.Activation.from_formula("fuzz", text, parameters={"a": "1/3"})
+    except SpecError as exc:
+        assert "\n" not in str(exc) and "activations.fuzz" in str(exc)
+    else:
+        assert made.definition(Z).has(Z)
