@@ -120,6 +120,10 @@ def test_kernel_gradients_equal_finite_differences(name, monkeypatch, tmp_path):
     far = np.array([[-900.0, 300.0], [900.0, -300.0], [0.0, 0.0]])
     assert np.isfinite(kernels.forward(params, far)).all()
     assert all(np.isfinite(v).all() for v in kernels.gradients(params, far, T[:3]).values())
+    if name == "leaky":         # at the kink f' is the network's relu_derivative_at_zero (0)
+        at_kink = {**params, "b1": np.zeros(3)}
+        g = kernels.gradients(at_kink, np.zeros((2, 2)), np.ones((2, 1)))
+        assert (g["b1"] == 0).all() and (g["b2"] != 0).all()
     if name == "swish":         # the same kernel in float32 agrees to float32's precision
         assert "cannot overflow" in kernels.source
         k32 = net.compile(dtype="float32", shape="loops")
