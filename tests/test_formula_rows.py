@@ -41,6 +41,16 @@ ROWS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _own_rows_stay_in_their_test():
+    """Rows registered by a test leave the rule table with it (other test files iterate it)."""
+    activations, losses = dict(rules.ACTIVATIONS), dict(rules.LOSSES)
+    yield
+    for table, before in ((rules.ACTIVATIONS, activations), (rules.LOSSES, losses)):
+        table.clear()
+        table.update(before)
+
+
 def row(name: str) -> rules.Activation:
     text, options, _, _ = ROWS[name]
     return rules.Activation.from_formula(name, text, **options)
@@ -214,6 +224,8 @@ def test_python_api_by_row_and_by_name():
     with pytest.raises(SpecError, match="unknown activation"):     # two of that name: pass the row
         symprop.Dense(3, "cube_root_free")
     assert symprop.Dense(3, made).activation == made.key
+    with pytest.raises(SpecError, match="built-in"):
+        rules.Activation.from_formula("tanh", "z/(1+abs(z))")
 
 
 def test_a_network_carries_its_rows_to_another_process(monkeypatch):

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ..errors import SpecError
+
 
 def _sp() -> Any:
     return importlib.import_module("sympy")
@@ -66,6 +68,7 @@ class Activation:
                      key: str | None = None) -> Activation:
         """A row from a formula in z (checked; `SpecError` naming ``key``), registered in
         `ACTIVATIONS` under its content key: ``Dense(4, row)`` and ``Dense(4, name)`` use it."""
+        _refuse_builtin(name, BUILTIN_ACTIVATION_ROWS, "activation", file, key)
         read = _formula_rows().read_activation(
             name, formula, latex=latex, parameters=parameters,
             derivative_at_kinks=derivative_at_kinks, file=file, key=key)
@@ -155,6 +158,7 @@ class Loss:
                      key: str | None = None) -> Loss:
         """A row from one output's term in y and d, E = Σ_k term(y_k, d_k); registered in
         `LOSSES` under its content key. Finite only for y in (0, 1): probabilistic."""
+        _refuse_builtin(name, BUILTIN_LOSS_ROWS, "loss", file, key)
         read = _formula_rows().read_loss(name, term, latex=latex, parameters=parameters,
                                          file=file, key=key)
         shown = _loss_latex(read.expr, read.variables)
@@ -230,6 +234,13 @@ def _formula_repr(row: Any) -> str:
 def _field_repr(row: Any) -> str:
     shown = ", ".join(f"{f.name}={getattr(row, f.name)!r}" for f in fields(row) if f.repr)
     return f"{type(row).__name__}({shown})"
+
+
+def _refuse_builtin(name: str, builtin: dict, kind: str, file: str | None,
+                    key: str | None) -> None:
+    if isinstance(name, str) and name in builtin:
+        raise SpecError(f"{name!r} is a built-in {kind}", file=file,
+                        key=key or f"{kind}s.{name}", expected="another name for your own row")
 
 
 def _formula_rows() -> Any:
