@@ -344,3 +344,16 @@ def test_any_text_is_read_or_refused_in_one_line(pieces):
         assert "\n" not in str(exc) and "activations.fuzz" in str(exc)
     else:
         assert made.definition(Z).has(Z)
+
+
+def test_a_sweep_grid_takes_the_specs_own_rows_by_name():
+    from symprop.sweep import grid as g
+    net = symprop.load(EXAMPLE)
+    parsed = g.parse_grid(["activation=softsign,swish,tanh"])
+    assert parsed["activation"] == ["softsign", "swish", "tanh"]
+    g.check_against(net, parsed)
+    hidden = [g.network_for(net, p).layers[0].activation for p in g.points(parsed)]
+    assert hidden[0] == net.layers[0].activation and hidden[1].startswith("swish@")
+    assert hidden[2] == "tanh"
+    with pytest.raises(SpecError, match="unknown hidden activation"):
+        g.parse_grid(["activation=softsine"])
