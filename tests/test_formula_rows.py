@@ -86,6 +86,8 @@ def test_softsign_derivative_is_found_in_its_output():
     deriv = output_derivative(row("softsign").key)
     assert sp.simplify(deriv.in_output - (1 - sp.Abs(Y)) ** 2) == 0
     assert output_derivative(row("swish").key).in_output is None     # no output form: in z
+    elu = output_derivative(row("elu").key).in_output                # a piece per side
+    assert elu == sp.Piecewise((1, Y > 0), (Y + 1, True))
 
 
 @pytest.mark.parametrize("at", [None, "1/2", "1/100"])

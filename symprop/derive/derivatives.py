@@ -214,28 +214,52 @@ def _simplest_on_sides(dfz: sp.Expr) -> sp.Expr:
 
 
 def _sides_in_output(fz: sp.Expr, dfz: sp.Expr) -> sp.Expr | None:
-    """f' in the output for an f that switches at 0 only: g(y) found for z > 0, written in |y|
-    when f is odd (g(|y|) serves both sides), and proven on each side."""
+    """f' in the output for an f that switches at 0 only, found on each side and proven there:
+    one form in |y| when f is odd (softsign' = (1 − |y|)²), else a piece per side when the
+    output's sign tells the sides apart (ELU' = 1 for y > 0, y + 1 otherwise)."""
     if _switch_points_other_than_zero(fz):
         return None
     f_pos, f_neg, pos, neg = _sides(fz)
     d_pos, d_neg, _, _ = _sides(dfz)
     if f_pos.has(*_SWITCHES) or f_neg.has(*_SWITCHES):
         return None
-    g = _inverse_in_output(f_pos.subs(pos, Z), d_pos.subs(pos, Z))
-    if g is None:
+    g_pos = _side_in_output(f_pos.subs(pos, Z), d_pos.subs(pos, Z))
+    if g_pos is None:
         return None
-    if sp.simplify(f_neg + f_pos.subs(pos, -neg)) != 0:       # f is not odd
-        return None
-    candidate = tidy_polynomial(g).subs(Y, sp.Abs(Y)) if g.is_polynomial(Y) \
-        else g.subs(Y, sp.Abs(Y))
-    base, power = candidate.as_base_exp()
-    if power.is_even and base.is_Add and any(t.is_number and t < 0 for t in base.args):
-        candidate = (-base) ** power            # (1 − |y|)² rather than (|y| − 1)²
+    if sp.simplify(f_neg + f_pos.subs(pos, -neg)) == 0:       # f is odd: g(|y|) on both sides
+        candidate = g_pos.subs(Y, sp.Abs(Y))
+        base, power = candidate.as_base_exp()
+        if power.is_even and base.is_Add and any(t.is_number and t < 0 for t in base.args):
+            candidate = (-base) ** power            # (1 − |y|)² rather than (|y| − 1)²
+    else:
+        g_neg = _side_in_output(f_neg.subs(neg, Z), d_neg.subs(neg, Z))
+        if g_neg is None or not (_positive(f_pos) and _positive(-f_neg)):
+            return None
+        candidate = g_pos if sp.simplify(g_pos - g_neg) == 0 else \
+            sp.Piecewise((g_pos, Y > 0), (g_neg, True))
     for f_side, d_side in ((f_pos, d_pos), (f_neg, d_neg)):
         if sp.simplify(d_side - candidate.subs(Y, f_side)) != 0:
             return None
     return candidate
+
+
+def _side_in_output(fz: sp.Expr, dfz: sp.Expr) -> sp.Expr | None:
+    found = _poly_in_output(fz, dfz) or _inverse_in_output(fz, dfz)
+    if found is not None and found.is_polynomial(Y):
+        return tidy_polynomial(found)
+    return found
+
+
+def _positive(f_side: sp.Expr) -> bool:
+    """``f_side`` (in a positive or negative symbol) is positive: by SymPy, or else at points."""
+    if f_side.is_positive:
+        return True
+    (symbol,) = f_side.free_symbols or {None}
+    if symbol is None:
+        return False
+    sign = 1 if symbol.is_positive else -1
+    return all(sp.N(f_side.subs(symbol, sign * sp.Rational(v)), 30) > 0
+               for v in ("1/1000", "1/3", "1", "7", "40"))
 
 
 def _switch_points_other_than_zero(fz: sp.Expr) -> bool:
