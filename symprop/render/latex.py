@@ -20,6 +20,7 @@ from typing import Any
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 from ..derive.chain import Chain, SumOver, Terms
 from .plain import lecture_terms
@@ -94,6 +95,25 @@ class LecturePrinter(LatexPrinter):
             return self.quantity(name, None, ())
         m = _BASE.match(name)
         return self.quantity(m[1], int(m[2]), ()) if m else super()._print_IndexedBase(expr)
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        """With numbers in place of symbols only the piece that applies is written (a user's
+        ELU or Huber row in a worked example), when the numbers decide it."""
+        if self.values:
+            numbers = {}
+            for symbol, text in self.values.items():
+                try:
+                    numbers[symbol] = sp.Rational(str(text).strip().strip("()"))
+                except (TypeError, ValueError):
+                    continue
+            for value, condition in expr.args:
+                decided = sp.sympify(condition).xreplace(numbers)
+                if decided not in (sp.true, sp.false):
+                    break
+                if decided == sp.true:
+                    return self.parenthesize(value, PRECEDENCE["Mul"]) if value.is_Add \
+                        else self._print(value)
+        return super()._print_Piecewise(expr)
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
         if expr in self.raw:
