@@ -315,16 +315,18 @@ def test_a_checked_sheet_finds_the_missing_derivative(tmp_path, capsys):
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
-def test_a_deck_with_own_rows_compiles(tmp_path):
+def test_a_deck_with_own_rows_compiles_and_fits(tmp_path):
+    """ELU (pieces; its f' in the output, a piece per side) then swish (f' in the net)."""
     from symprop.render.slides import compile_pdf, render_deck
     text = EXAMPLE.read_text().replace('loss = "huber"', 'loss = "sse"')
+    text = text.replace('activation = "softsign"', 'activation = "elu"')
     spec = tmp_path / "deck.toml"
-    spec.write_text(text)
-    result = compile_pdf(render_deck(symprop.load(spec), output="deck.tex"), tmp_path / "d.pdf")
-    assert result.pdf.stat().st_size > 10_000 and result.overfull == []
-    tex = (tmp_path / "d.pdf").with_suffix(".tex")
-    source = tex.read_text() if tex.exists() else ""
-    assert "softsign" in source or result.pdf.exists()
+    spec.write_text(text.replace('activation = "leaky"', 'activation = "swish"'))
+    tex = render_deck(symprop.load(spec), output="deck.tex")
+    assert r"\operatorname{ITE}" not in tex and r"- \eta -" not in tex
+    assert r"h_{j}^{(1)} + 1 & \text{otherwise}" in tex        # ELU' = y + 1 for y <= 0
+    result = compile_pdf(tex, tmp_path / "d.pdf")
+    assert result.pdf.stat().st_size > 10_000 and result.overfull == [], result.overfull
 
 
 # -- hostile text: a formula is refused in one SpecError or read, never anything else ---------

@@ -246,6 +246,8 @@ def times_chain(chain: Chain, printer: LecturePrinter) -> str:
     if len(chain.parts) == 1 and not isinstance(first, SumOver | Terms) and (
             first.is_Add or first.could_extract_minus_sign()):
         tex = paren(tex)
+    elif tex.lstrip().startswith("-"):
+        tex = paren(tex)        # η (−…): a leading minus never follows "− η" bare
     return tex
 
 
