@@ -302,7 +302,10 @@ def test_a_checked_sheet_finds_the_missing_derivative(tmp_path, capsys):
     claims = ('\n[claims]\n"out1[1]" = "-0.0783"\n"y[1]" = "0.0219"\n"delta2[1]" = "-0.4781"\n'
               '"delta1[1]" = "-0.3824"\n'
               '\n[formulas]\n"dE/dw1[1,1]" = "(y - d) f\'(net_1^{(2)}) w_{1,1}^{(2)} '
-              'f\'(net_1^{(1)}) x_1"\n')
+              'f\'(net_1^{(1)}) x_1"\n'
+              '"dE/dw1[1,2]" = "(y - d) leaky\'(net_1^{(2)}) w_{1,1}^{(2)} '
+              'softsign\'(net_1^{(1)}) x_2"\n'
+              '"dE/dw1[2,1]" = "(y - d) leaky\'(net_1^{(2)}) w_{1,2}^{(2)} x_1"\n')
     spec = tmp_path / "sheet.toml"
     spec.write_text(EXAMPLE.read_text() + claims)
     assert main(["check", str(spec), "--json"]) == 1
@@ -311,7 +314,10 @@ def test_a_checked_sheet_finds_the_missing_derivative(tmp_path, capsys):
     assert [verdicts[a]["verdict"] for a in ("out1[1]", "y[1]", "delta2[1]")] == ["correct"] * 3
     assert verdicts["delta1[1]"]["verdict"] == "wrong"
     assert verdicts["delta1[1]"]["mistake"] == "missing-activation-derivative"
-    print(report.get("formulas"))
+    formulas = {f["name"]: f["verdict"] for f in report["formulas"]}
+    assert formulas == {"dE/dw1[1,1]": "equivalent", "dE/dw1[1,2]": "equivalent",
+                        "dE/dw1[2,1]": "different"}, report["formulas"]
+    assert report["formulas"][2]["mistake"] == "missing-activation-derivative"
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
