@@ -170,8 +170,13 @@ def _parameters(raw: object, variables: tuple[str, ...], *, file: str | None,
     return tuple(out)
 
 
+_NUMBER = re.compile(r"\s*([+-]?\d+)\s*/\s*([+-]?\d+)\s*|\s*[+-]?(?:\d+\.?\d*|\.\d+)"
+                     r"(?:[eE]([+-]?\d{1,6}))?\s*")
+
+
 def exact_number(value: object, *, file: str | None, key: str) -> Any:
-    """A parameter's value as an exact rational, with the spec reader's caps on digits."""
+    """A parameter's value as an exact rational (a number, or a string like "1/100" or
+    "0.01"), with the spec reader's caps on digits and exponents checked before any work."""
     sp = _sp()
     if isinstance(value, sp.Rational):
         text = str(value)
@@ -179,19 +184,16 @@ def exact_number(value: object, *, file: str | None, key: str) -> Any:
         raise SpecError("not a number", file=file, key=key,
                         expected='a number such as 0.01 or "1/100"', got=value)
     else:
-        text = repr(value) if isinstance(value, float) else str(value).strip()
-    digits = sum(c.isdigit() for c in text)
-    check_limit("number_digits", digits, file=file, key=key, what="digits")
-    try:
-        number = sp.Rational(text)
-    except (TypeError, ValueError, ZeroDivisionError, SyntaxError):
-        number = None
-    if number is None or not number.is_finite or not number.is_Rational \
-            or "e" in text.lower() and abs(int(text.lower().rpartition("e")[2] or 0)) > \
-            limit("number_exponent"):
+        text = repr(value) if isinstance(value, float) else str(value)
+    check_limit("number_digits", sum(c.isdigit() for c in text), file=file, key=key,
+                what="digits")
+    match = _NUMBER.fullmatch(text)
+    if match is None or (match[2] is not None and int(match[2]) == 0) or (
+            match[3] is not None and abs(int(match[3])) > limit("number_exponent")):
         raise SpecError("not a finite number", file=file, key=key,
                         expected='a number such as 0.01 or "1/100"', got=value)
-    return number
+    return sp.Rational(text.strip()) if match[2] is None else \
+        sp.Rational(int(match[1]), int(match[2]))
 
 
 def _read(text: object, symbols: dict[str, Any], *, file: str | None, key: str) -> Any:
