@@ -165,11 +165,12 @@ def _formula_derivative(row: Activation, fz: sp.Expr, dfz: sp.Expr,
     output is found as for the built-in rows, on each side of a switch at 0 when f has one."""
     if row.kinks:
         at = row.derivative_at_kinks if row.derivative_at_kinks is not None else relu_at_zero
-        pieces = dfz.rewrite(sp.Piecewise)
         at_kink = sp.Or(*(sp.Eq(Z, p) for p in row.kinks))
-        dfz = sp.piecewise_exclusive(sp.piecewise_fold(
-            sp.Piecewise((sp.sympify(at), at_kink), (pieces, True))))
-        dfz = _merged_kink(dfz)
+        wrapped = sp.Piecewise((sp.sympify(at), at_kink), (dfz, True))
+        # one case per side where that is shorter (leaky: 1 for z > 0, a for z < 0)
+        cases = _merged_kink(sp.piecewise_exclusive(sp.piecewise_fold(
+            sp.Piecewise((sp.sympify(at), at_kink), (dfz.rewrite(sp.Piecewise), True)))))
+        dfz = cases if sp.count_ops(cases) <= sp.count_ops(wrapped) else wrapped
         out = _piecewise_linear_in_output(row, dfz, sp.sympify(at))
         if out is not None:     # a ReLU written as a formula: the built-in's step(y)
             dfz = sp.Heaviside(Z, sp.sympify(at))

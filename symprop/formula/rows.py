@@ -284,10 +284,29 @@ def _real_roots(expr: Any, z: Any) -> list[Any]:
     try:
         poly = sp.Poly(expr, z)
     except sp.PolynomialError:
-        return []
+        return _piecewise_polynomial_roots(expr, z)
     if poly.degree() > 4 or not all(c.is_Rational for c in poly.all_coeffs()):
         return []
     return [r for r in sp.real_roots(poly) if r.is_Rational]
+
+
+def _piecewise_polynomial_roots(expr: Any, z: Any) -> list[Any]:
+    """Rational roots of an argument built from polynomials with abs (abs(abs(z) − 1) − 1
+    switches at −2, 0 and 2); other arguments give none (their switches go unchecked)."""
+    sp = _sp()
+    plain = expr.replace(lambda e: isinstance(e, sp.Abs), lambda e: sp.Dummy())
+    if plain.atoms(sp.Function) or not expr.has(sp.Abs):
+        return []
+    try:
+        plain_poly = sp.Poly(plain, *plain.free_symbols)
+    except sp.PolynomialError:
+        return []
+    if plain_poly.total_degree() > 4:
+        return []
+    roots = sp.solveset(expr, z, sp.S.Reals)
+    if not isinstance(roots, sp.FiniteSet) or len(roots) > 20:
+        return []
+    return [r for r in roots if r.is_Rational]
 
 
 def _continuous(expr: Any, z: Any, p: Any) -> bool:
