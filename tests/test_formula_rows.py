@@ -390,3 +390,11 @@ def test_a_sweep_grid_takes_the_specs_own_rows_by_name():
     assert hidden[2] == "tanh"
     with pytest.raises(SpecError, match="unknown hidden activation"):
         g.parse_grid(["activation=softsine"])
+
+
+def test_kinks_are_found_where_nested_abs_switch():
+    made = rules.Activation.from_formula("zigzag", "abs(abs(z) - 1)", derivative_at_kinks="1/3")
+    assert made.kinks == (-1, 0, 1)
+    deriv = output_derivative(made.key).in_net
+    assert [deriv.subs(Z, v) for v in (-1, 0, 1)] == [sp.Rational(1, 3)] * 3
+    assert [deriv.subs(Z, sp.Rational(v, 2)) for v in (-3, -1, 1, 3)] == [-1, 1, -1, 1]
