@@ -8,9 +8,9 @@ finite real number somewhere on the real line, a jump. Each refusal is one `Spec
 key (``activations.softsign.formula``).
 
 Finiteness is checked at sample points, at the real roots of polynomial denominators and at the
-points where a piece, an ``abs``, a ``min`` or a ``max`` switches (where those are polynomial
-in z): a formula undefined only between those points is not caught here; training's NaN check
-remains the backstop.
+points where a piece, an ``abs``, a ``min`` or a ``max`` switches (where those are polynomials
+in z, or built from polynomials with ``abs``): a formula undefined only between those points is
+not caught here; training's NaN check remains the backstop.
 """
 
 from __future__ import annotations
