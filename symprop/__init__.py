@@ -3,6 +3,7 @@
 import importlib
 
 from .derive import display as _display
+from .derive.rules import Activation, Loss
 from .errors import SpecError, TrainingError
 from .spec import PIPELINE as _PIPELINE
 from .spec import Dense, Example, Network, load, loads
@@ -23,8 +24,8 @@ _PIPELINE.update(derive=_stage("symprop.derive.backprop", "derive"),
 _display.set_loader(lambda: importlib.import_module("symprop.render.latex"))
 
 __version__ = "0.1.0"
-__all__ = ["Dense", "Example", "Network", "SpecError", "TrainingError", "load", "load_model",
-           "loads"]
+__all__ = ["Activation", "Dense", "Example", "Loss", "Network", "SpecError", "TrainingError",
+           "load", "load_model", "loads"]
 
 
 def load_model(folder):

@@ -42,6 +42,15 @@ _TABLE = (
           "derive, slides and codegen take 15-20 s at 100 layers and minutes at 1,000"),
     Limit("network_parameters", 10**8, "weights and biases",
           "10^8 float64 parameters already take 800 MB per copy"),
+    # a user's own activation or loss, written as a formula in the spec
+    Limit("formula_chars", 500, "characters",
+          "an activation or a loss is a one-line formula; SymPy differentiates and proves it"),
+    Limit("formula_nodes", 200, "operations",
+          "every layer, slide and kernel repeats the formula and its derivative"),
+    Limit("formula_exponent", 24, "as an integer power",
+          "a power beyond this makes SymPy's expansion and the proofs slow"),
+    Limit("formula_rows", 32, "rows",
+          "a spec shows a handful of its own activations and losses"),
     # derive
     Limit("derive_listed_parameters", 5000, "weights and biases",
           "--json, --example and --form expanded write one entry per parameter"),

@@ -21,7 +21,16 @@ from .io import read_text
 from .limits import check as check_limit
 from .limits import limit
 from .notation import SYMBOL_KEYS, check_notation
-from .units import activation_names, activation_traits, loss_names
+from .units import (
+    activation_key,
+    activation_names,
+    activation_traits,
+    formula_rows,
+    is_builtin_loss,
+    loss_key,
+    loss_names,
+    register_rows,
+)
 
 if TYPE_CHECKING:
     import sympy as sp
@@ -39,7 +48,9 @@ NOTATION_EXTRA_KEYS = ("precision",)
 SPEC_KEYS: dict[str, tuple[str, ...]] = {
     # exercise, marking: a class exercise's tables, read by `symprop.classroom`
     "": ("network", "weights", "example", "labels", "notation", "claims", "formulas",
-         "exercise", "marking"),
+         "activations", "losses", "exercise", "marking"),
+    "activations.NAME": ("formula", "latex", "parameters", "derivative_at_kinks"),
+    "losses.NAME": ("term", "parameters"),
     "network": ("inputs", "layers", "loss", "relu_derivative_at_zero"),
     "network.layers": ("units", "activation", "bias"),
     "example": ("input", "target", "learning_rate"),
@@ -49,13 +60,17 @@ SPEC_KEYS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Dense:
-    """A fully connected layer: ``units`` units with one activation, with or without bias."""
+    """A fully connected layer: ``units`` units with one activation, with or without bias.
+
+    ``activation`` is a name or a row (``symprop.Activation.from_formula(...)``); it is kept as
+    the row's key in the rule table."""
 
     units: int
     activation: str = "sigmoid"
     bias: bool = True
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "activation", activation_key(self.activation))
         _check_layer(self, "layers", None)
 
 
@@ -84,9 +99,17 @@ class Network:
     name: str = "network"
     relu_at_zero: sp.Rational | int = 0     # f'(0) of ReLU; SymPy is imported only when needed
     source: str | None = None
+    # the rows made from formulas that the layers and the loss use (filled in here): a network
+    # carries them to other processes, where unpickling registers them again
+    rows: tuple = ()
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        register_rows(state.get("rows", ()))
 
     def __post_init__(self) -> None:
         where = self.source
+        object.__setattr__(self, "loss", loss_key(self.loss))
         inputs = self.inputs
         if isinstance(inputs, list | tuple):
             if not inputs or not all(isinstance(n, str) and n for n in inputs):
@@ -115,6 +138,8 @@ class Network:
                                 key=f"network.layers[{i + 1}].activation",
                                 expected="softmax on the output layer only")
         object.__setattr__(self, "layers", layers)
+        object.__setattr__(self, "rows", formula_rows(tuple(lay.activation for lay in layers),
+                                                      self.loss))
         check_limit("network_parameters", count_parameters(self), file=where,
                     key="network.layers")
         if not isinstance(self.loss, str) or self.loss not in loss_names():
@@ -465,6 +490,7 @@ def from_dict(data: dict[str, Any], source: str | None = None, name: str = "netw
     """Build a `Network` from the parsed TOML tables, checking every key."""
     where = source
     refuse_unknown(data, SPEC_KEYS[""], file=where, key="")
+    own_activations, own_losses = _formula_rows(data, where)
     net = _table(data, "network", where, required=True)
     refuse_unknown(net, SPEC_KEYS["network"], file=where, key="network")
     if "inputs" not in net:
@@ -487,11 +513,20 @@ def from_dict(data: dict[str, Any], source: str | None = None, name: str = "netw
                             expected="a positive integer")
         layer = object.__new__(Dense)
         object.__setattr__(layer, "units", raw["units"])
-        object.__setattr__(layer, "activation", raw.get("activation", "sigmoid"))
+        activation = raw.get("activation", "sigmoid")
+        if isinstance(activation, str):
+            activation = own_activations.get(activation, activation)
+        object.__setattr__(layer, "activation", activation)
         object.__setattr__(layer, "bias", raw.get("bias", True))
         _check_layer(layer, key, where)
         layers.append(layer)
     loss_name = net.get("loss", "sse")
+    if isinstance(loss_name, str):
+        loss_name = own_losses.get(loss_name, loss_name)
+        if loss_name not in own_losses.values() and not is_builtin_loss(loss_name):
+            known = [*(n for n in loss_names() if is_builtin_loss(n)), *own_losses]
+            raise SpecError("unknown loss", file=where, key="network.loss",
+                            expected="one of " + ", ".join(known), got=net.get("loss"))
     relu0 = exact(net.get("relu_derivative_at_zero", 0), file=where,
                   key="network.relu_derivative_at_zero")
     example = None
@@ -524,6 +559,42 @@ def from_dict(data: dict[str, Any], source: str | None = None, name: str = "netw
         claims=strings["claims"], formulas=strings["formulas"], name=name,
         relu_at_zero=relu0, source=where,
     )
+
+
+def _formula_rows(data: dict, where: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """The spec's own ``[activations.NAME]`` and ``[losses.NAME]`` rows, each registered under
+    its content key: name → key. Only this spec's layers see them by name."""
+    from .derive.rules import BUILTIN_ACTIVATION_ROWS, BUILTIN_LOSS_ROWS, Activation, Loss
+
+    found: tuple[dict[str, str], dict[str, str]] = ({}, {})
+    for table, builtin, field_name, out in (
+            ("activations", BUILTIN_ACTIVATION_ROWS, "formula", found[0]),
+            ("losses", BUILTIN_LOSS_ROWS, "term", found[1])):
+        rows = _table(data, table, where)
+        check_limit("formula_rows", len(rows), file=where, key=table)
+        for name, raw in rows.items():
+            key = f"{table}.{str(name)[:40]}"
+            check_name(name, file=where, key=key)
+            if name in builtin:
+                raise SpecError(f"{name!r} is a built-in {table[:-1]}", file=where, key=key,
+                                expected="another name for your own row")
+            if not isinstance(raw, dict):
+                raise SpecError("not a table", file=where, key=key,
+                                expected=f"a [{table}.{name}] table with {field_name} = ...")
+            refuse_unknown(raw, SPEC_KEYS[f"{table}.NAME"], file=where, key=key)
+            if field_name not in raw:
+                raise SpecError("missing key", file=where, key=f"{key}.{field_name}",
+                                expected="a formula as a string")
+            if table == "activations":
+                row = Activation.from_formula(
+                    name, raw["formula"], latex=raw.get("latex"),
+                    parameters=raw.get("parameters"),
+                    derivative_at_kinks=raw.get("derivative_at_kinks"), file=where, key=key)
+            else:
+                row = Loss.from_formula(name, raw["term"],
+                                        parameters=raw.get("parameters"), file=where, key=key)
+            out[name] = row.key
+    return found
 
 
 def _table(data: dict, key: str, where: str | None, required: bool = False) -> dict:

@@ -59,3 +59,45 @@ def is_builtin_activation(name: str) -> bool:
 def is_builtin_loss(name: str) -> bool:
     row = rules.BUILTIN_LOSS_ROWS.get(name)
     return row is not None and rules.LOSSES.get(name) is row
+
+
+def activation_key(value: object) -> object:
+    """A layer's activation as its key in the rule table: a formula's row (registered here if it
+    is not yet) or a name; anything else is returned as given, for the caller to refuse."""
+    if isinstance(value, rules.Activation):
+        return rules.register_activation(value).key
+    if isinstance(value, str):
+        return rules.find_key(rules.ACTIVATIONS, value) or value
+    return value
+
+
+def loss_key(value: object) -> object:
+    """A network's loss as its key in the rule table (see `activation_key`)."""
+    if isinstance(value, rules.Loss):
+        return rules.register_loss(value).key
+    if isinstance(value, str):
+        return rules.find_key(rules.LOSSES, value) or value
+    return value
+
+
+def formula_rows(activations: tuple[str, ...], loss: str) -> tuple:
+    """The rows made from formulas among these keys: what a network carries to another process."""
+    rows = [rules.ACTIVATIONS[a] for a in dict.fromkeys(activations)
+            if a in rules.ACTIVATIONS and rules.ACTIVATIONS[a].digest]
+    if loss in rules.LOSSES and rules.LOSSES[loss].digest:
+        rows.append(rules.LOSSES[loss])
+    return tuple(rows)
+
+
+def register_rows(rows: tuple) -> None:
+    """Put rows carried by a network (unpickled in a worker process) back in the rule table."""
+    for row in rows:
+        if isinstance(row, rules.Activation):
+            rules.register_activation(row)
+        elif isinstance(row, rules.Loss):
+            rules.register_loss(row)
+
+
+def shown_name(key: str) -> str:
+    """A row's name as users wrote it: a formula row's key without its content hash."""
+    return str(key).partition("@")[0]

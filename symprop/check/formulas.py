@@ -29,7 +29,7 @@ from .display import Math, chain_math
 from .exact import exact_side
 from .mistakes import MISTAKES
 from .replay import Replay
-from .resolve import FUNCTIONS, Resolver
+from .resolve import FUNCTIONS, Resolver, own_functions
 
 FORMULA_VERDICTS = ("equivalent", "different", "unreadable", "ambiguous", "too-large")
 MAX_READINGS = 16             # combinations of readings of ambiguous names tried
@@ -44,7 +44,7 @@ def check_formula(network, derivation, name: str, text: str) -> FormulaResult:
     result = FormulaResult(name, addr, text, None, derived, False, "")
     result.derived_display = derived_display(network, derivation, addr)
     try:
-        tree = parse(str(text), FUNCTIONS)
+        tree = parse(str(text), FUNCTIONS | frozenset(own_functions(network)))
         estimate(tree, max(network.sizes))
         with deadline():
             _judge(network, derivation, addr, tree, result)

@@ -13,6 +13,7 @@ import sympy as sp
 
 from ..errors import SpecError
 from ..io import write_atomic
+from ..units import shown_name
 from .display import Segment, latex_escape, latex_name, name, render, symbolic
 from .formulas import FormulaResult
 from .judge import CheckResult, ClaimResult
@@ -69,10 +70,10 @@ def headline(result: CheckResult) -> str:
 
 
 def network_line(network) -> str:
-    acts = "/".join(layer.activation for layer in network.layers)
+    acts = "/".join(shown_name(layer.activation) for layer in network.layers)
     sizes = "-".join(map(str, network.sizes))
     eta = network.example.learning_rate if network.example else None
-    line = f"network {sizes}, {acts}, loss {network.loss}"
+    line = f"network {sizes}, {acts}, loss {shown_name(network.loss)}"
     return line + (f", η = {fmt(to_decimal(eta))}" if eta is not None else "")
 
 

@@ -32,6 +32,13 @@ FUNCTIONS = BASIC_FUNCTIONS | frozenset(n for n, row in ACTIVATIONS.items() if n
 _ALIASES = {"sigma": "sigmoid", "sig": "sigmoid"}
 
 
+def own_functions(network) -> dict[str, str]:
+    """The network's own activation rows (written as formulas) by name → their keys: a student
+    may write ``softsign'(net)`` for a spec's ``[activations.softsign]``."""
+    return {row.name: row.key for row in getattr(network, "rows", ())
+            if row.key in ACTIVATIONS and not ACTIVATIONS[row.key].layerwise}
+
+
 @dataclass
 class Resolver:
     """Turns a syntax tree into SymPy for one claimed address (see module docstring)."""
@@ -51,6 +58,7 @@ class Resolver:
         self.layer = t.layer
         self.unit = t.index[0] if t.index else None
         self.source = t.index[1] if len(t.index) > 1 else None
+        self.own = own_functions(self.network)
 
     def __call__(self, node) -> sp.Expr:
         kind = node[0]
@@ -118,7 +126,7 @@ class Resolver:
         if fname == "f":
             layer = self._layer_of(arg) or self.layer or self.network.depth
             return self.network.layers[layer - 1].activation
-        act = _ALIASES.get(fname, fname)
+        act = self.own.get(fname) or _ALIASES.get(fname, fname)
         return act if act in ACTIVATIONS and not ACTIVATIONS[act].layerwise else None
 
     def _layer_of(self, arg: sp.Expr) -> int | None:
@@ -173,7 +181,8 @@ class Resolver:
             if sub is not None:
                 self._fail(f"{text!r} has two subscripts")
             sub = [text[len(base):]]
-        if base in FUNCTIONS and base not in ("exp", "ln", "log") and sub is None:
+        if (base in FUNCTIONS or base in self.own) and base not in ("exp", "ln", "log") \
+                and sub is None:
             return self._unit_output()       # σ in σ(1 − σ): the unit's output
         base = {"t": "d", "z": "net", "o": "out"}.get(base, base)
         if base == "eta":

@@ -28,6 +28,7 @@ from ..derive.chain import Chain, SumOver, Terms
 from ..derive.rules import ACTIVATIONS, LOSSES
 from .options import classification
 from .printer import formula, parenthesized_formula
+from .stable import overflow_safe
 
 # the local variables of the loop kernels
 Y = sp.Symbol("y", real=True)          # this unit's output
@@ -96,7 +97,10 @@ class NetworkFormulas:
             for k in range(1, lay.units + 1):
                 net_k = flat(lay.net.xreplace({lay.unit: k}).doit())
                 chain = lay.delta.subs({lay.unit: k}).expanded()
-                per_unit.append(UnitFormulas(lay.layer, k, net_k, flat(chain.expr().doit())))
+                delta = flat(chain.expr().doit())
+                if ACTIVATIONS[lay.activation].formula is not None:
+                    delta = overflow_safe(delta)
+                per_unit.append(UnitFormulas(lay.layer, k, net_k, delta))
             out.append(tuple(per_unit))
         return tuple(out)
 
@@ -237,11 +241,14 @@ def formulas(derivation: Derivation) -> NetworkFormulas:
         l, row = lay.layer, ACTIVATIONS[lay.activation]
         fprime, delta, sums = index_form(lay, depth)
         act = row.definition(Z) if row.layerwise else forward_formula(lay.activation)
+        safe = row.formula is not None      # a user's formula: exp evaluated without overflow
+        if safe:
+            act, fprime, delta = overflow_safe(act), overflow_safe(fprime), overflow_safe(delta)
         out_name = names[f"out{l}"]
         below = "x" if l == 1 else names[f"out{l - 1}"]
         f_text = formula(lay.out.xreplace({S.net(l)[lay.unit]: sp.Symbol(f"net{l}[{lay.unit}]")}),
                          names)
-        if row.stable is not None:
+        if row.stable is not None or (safe and act != row.definition(Z)):
             f_text += "  (evaluated in a form that cannot overflow)"
         text = {
             "net": f"net{l}[{lay.unit}] = {formula(lay.net, names)}",

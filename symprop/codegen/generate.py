@@ -26,6 +26,7 @@ import numpy as np
 import sympy as sp
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ..units import shown_name
 from .elementwise import LOGP, D, NetworkFormulas, Y, Z, formulas
 from .options import (
     KERNEL_SHAPES,
@@ -158,7 +159,8 @@ def _common_context(f: NetworkFormulas, dtype: str, shape: str, fastmath: bool) 
     params = [{"name": n, "shape": s} for n, s in network.param_shapes().items()]
     structure = [f"{network.n_inputs} inputs"]
     for lay in network.layers:
-        structure.append(f"{lay.units} {lay.activation}" + ("" if lay.bias else " (no bias)"))
+        structure.append(f"{lay.units} {shown_name(lay.activation)}"
+                         + ("" if lay.bias else " (no bias)"))
     eps = float(np.finfo(dtype).eps)
     return {
         "version": __version__,

@@ -181,7 +181,9 @@ def derive(network, form: str = "index") -> Derivation:
                 notes.append(note)
             else:
                 delta = Chain((dE_dout, fprime))
-                simple = _simplest(delta.expr())
+                # a product in the outputs may collapse (log loss · σ' → y − d); one that
+                # mixes y with an f' in the net input (swish) stays as the chain rule wrote it
+                simple = _simplest(delta.expr()) if in_output else None
                 if simple is not None:
                     notes.append(f"({dE_dout}) * ({fprime}) simplifies to {simple}")
                     delta = Chain((simple,))

@@ -25,6 +25,7 @@ import sympy as sp
 from ..addresses import Address
 from ..limits import check as check_limit
 from ..spec import count_parameters, load
+from ..units import shown_name
 
 EXACT_PARAMETERS = 24
 
@@ -147,9 +148,11 @@ def _text(network: Any, derivation: Any, form: str) -> str:
 
     p = PlainPrinter(network)
     names = f" ({', '.join(network.inputs)})" if isinstance(network.inputs, tuple) else ""
-    layers = " -> ".join(f"{layer.units} {layer.activation}" + (" +bias" if layer.bias else "")
+    layers = " -> ".join(f"{layer.units} {shown_name(layer.activation)}"
+                         + (" +bias" if layer.bias else "")
                          for layer in network.layers)
-    out = [f"network: {network.n_inputs} inputs{names} -> {layers}; loss {network.loss}",
+    out = [f"network: {network.n_inputs} inputs{names} -> {layers}; loss "
+           f"{shown_name(network.loss)}",
            f"E = {p._print(derivation.loss)}", ""]
     if form == "expanded":
         for key, chain in derivation.expanded().items():

@@ -15,8 +15,10 @@ from __future__ import annotations
 import importlib
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
+
+from ..errors import SpecError
 
 
 def _sp() -> Any:
@@ -40,9 +42,41 @@ class Activation:
     # the infimum and supremum of f (targets outside can never be reached); None: not declared
     output_range: tuple[float, float] | None = None
     note: str = ""
+    # a row made from a user's formula (`from_formula`); built-in rows leave these empty
+    formula: str | None = None
+    parameters: tuple[tuple[str, Any], ...] = ()
+    kinks: tuple[Any, ...] = ()                 # points where f' jumps
+    derivative_at_kinks: Any = None             # f' there, when declared (else the network's)
+    digest: str = ""                            # content hash of the formula's row
 
     def __call__(self, z: Any) -> Any:
         return self.definition(z)
+
+    def __repr__(self) -> str:
+        return _formula_repr(self) if self.formula is not None else _field_repr(self)
+
+    @property
+    def key(self) -> str:
+        """The row's key in `ACTIVATIONS`: the name, plus the content hash for a formula's row
+        (two specs may give one name two formulas in one process)."""
+        return f"{self.name}@{self.digest}" if self.digest else self.name
+
+    @classmethod
+    def from_formula(cls, name: str, formula: str, *, latex: str | None = None,
+                     parameters: dict[str, Any] | None = None,
+                     derivative_at_kinks: Any = None, file: str | None = None,
+                     key: str | None = None) -> Activation:
+        """A row from a formula in z (checked; `SpecError` naming ``key``), registered in
+        `ACTIVATIONS` under its content key: ``Dense(4, row)`` and ``Dense(4, name)`` use it."""
+        _refuse_builtin(name, BUILTIN_ACTIVATION_ROWS, "activation", file, key)
+        read = _formula_rows().read_activation(
+            name, formula, latex=latex, parameters=parameters,
+            derivative_at_kinks=derivative_at_kinks, file=file, key=key)
+        row = cls(name, FormulaDefinition(read.expr, read.variables), read.latex,
+                  formula=read.text, parameters=read.parameters, kinks=read.kinks,
+                  derivative_at_kinks=read.derivative_at_kinks, digest=read.digest,
+                  note=f"f(z) = {read.text}")
+        return register_activation(row)
 
     def layer(self, nets: list) -> list:
         """The outputs of a whole layer from its net inputs (the one place softmax is written)."""
@@ -106,6 +140,32 @@ class Loss:
     differentiable: bool = True
     probabilistic: bool = False                 # needs outputs in (0, 1)
     one_hot: bool = False                       # targets sum to one (δ = y − d with softmax)
+    formula: str | None = None                  # a row made from a user's term (`from_formula`)
+    parameters: tuple[tuple[str, Any], ...] = ()
+    digest: str = ""
+
+    def __repr__(self) -> str:
+        return _formula_repr(self) if self.formula is not None else _field_repr(self)
+
+    @property
+    def key(self) -> str:
+        """The row's key in `LOSSES` (the name, plus the content hash for a formula's row)."""
+        return f"{self.name}@{self.digest}" if self.digest else self.name
+
+    @classmethod
+    def from_formula(cls, name: str, term: str, *, latex: str | None = None,
+                     parameters: dict[str, Any] | None = None, file: str | None = None,
+                     key: str | None = None) -> Loss:
+        """A row from one output's term in y and d, E = Σ_k term(y_k, d_k); registered in
+        `LOSSES` under its content key. Finite only for y in (0, 1): probabilistic."""
+        _refuse_builtin(name, BUILTIN_LOSS_ROWS, "loss", file, key)
+        read = _formula_rows().read_loss(name, term, latex=latex, parameters=parameters,
+                                         file=file, key=key)
+        shown = _loss_latex(read.expr, read.variables)
+        row = cls(name, FormulaDefinition(read.expr, read.variables), shown,
+                  probabilistic=read.probabilistic, formula=read.text,
+                  parameters=read.parameters, digest=read.digest)
+        return register_loss(row)
 
 
 def _half() -> Any:
@@ -137,3 +197,78 @@ def activation(name: str) -> Activation:
 
 def loss(name: str) -> Loss:
     return LOSSES[name]
+
+
+# -- rows made from formulas ------------------------------------------------------------------
+class FormulaDefinition:
+    """A formula's SymPy expression as a row's definition: its variables replaced by the
+    arguments (a class, not a closure, so that rows pickle to worker processes)."""
+
+    def __init__(self, expr: Any, variables: tuple[Any, ...]) -> None:
+        self.expr, self.variables = expr, variables
+
+    def __call__(self, *args: Any) -> Any:
+        return self.expr.xreplace(dict(zip(self.variables, args, strict=False)))
+
+    def __repr__(self) -> str:
+        return f"FormulaDefinition({self.expr})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FormulaDefinition) and (self.expr, self.variables) == (
+            other.expr, other.variables)
+
+    def __hash__(self) -> int:
+        return hash((self.expr, self.variables))
+
+
+def _formula_repr(row: Any) -> str:
+    """How the row was made (short enough for an estimator's repr)."""
+    extra = ""
+    if row.parameters:
+        extra += ", parameters={" + ", ".join(f"{k!r}: '{v}'" for k, v in row.parameters) + "}"
+    if getattr(row, "derivative_at_kinks", None) is not None:
+        extra += f", derivative_at_kinks='{row.derivative_at_kinks}'"
+    return f"{type(row).__name__}.from_formula({row.name!r}, {row.formula!r}{extra})"
+
+
+def _field_repr(row: Any) -> str:
+    shown = ", ".join(f"{f.name}={getattr(row, f.name)!r}" for f in fields(row) if f.repr)
+    return f"{type(row).__name__}({shown})"
+
+
+def _refuse_builtin(name: str, builtin: dict, kind: str, file: str | None,
+                    key: str | None) -> None:
+    if isinstance(name, str) and name in builtin:
+        raise SpecError(f"{name!r} is a built-in {kind}", file=file,
+                        key=key or f"{kind}s.{name}", expected="another name for your own row")
+
+
+def _formula_rows() -> Any:
+    return importlib.import_module("symprop.formula.rows")
+
+
+def _loss_latex(expr: Any, variables: tuple[Any, ...]) -> str:
+    sp = _sp()
+    y, d = variables
+    shown = sp.latex(expr.xreplace({y: sp.Symbol("y_k"), d: sp.Symbol("d_k")}))
+    return r"E = \sum_{k} \left(" + shown + r"\right)"
+
+
+def register_activation(row: Activation) -> Activation:
+    """Put a formula's row in the table under its content key (a second call is a no-op)."""
+    ACTIVATIONS.setdefault(row.key, row)
+    return ACTIVATIONS[row.key]
+
+
+def register_loss(row: Loss) -> Loss:
+    LOSSES.setdefault(row.key, row)
+    return LOSSES[row.key]
+
+
+def find_key(table: dict[str, Any], name: str) -> str | None:
+    """The key of the row called ``name``: itself when it is a key, else the one formula row of
+    that name (None when there is none or several: then the row itself must be passed)."""
+    if name in table:
+        return name
+    found = [key for key, row in table.items() if row.digest and row.name == name]
+    return found[0] if len(found) == 1 else None

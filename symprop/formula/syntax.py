@@ -29,7 +29,7 @@ _TOKEN = re.compile(r"""
   | (?P<number>\d+\.?\d*|\.\d+)
   | (?P<command>\\[A-Za-z]+)
   | (?P<name>[A-Za-zδησΣ]+\d*)
-  | (?P<op>\*\*|[-+*/^()\[\]{},_×·⋅∙−'′])
+  | (?P<op>\*\*|<=|>=|[-+*/^()\[\]{},_×·⋅∙−'′<>≤≥])
 """, re.VERBOSE)
 
 _COMMAND_NAMES = {r"\delta": "delta", r"\eta": "eta", r"\sigma": "sigma", r"\exp": "exp",
@@ -37,7 +37,8 @@ _COMMAND_NAMES = {r"\delta": "delta", r"\eta": "eta", r"\sigma": "sigma", r"\exp
 _OPERATOR_COMMANDS = {r"\cdot": "*", r"\times": "*", r"\left": None, r"\right": None,
                       r"\big": None, r"\Big": None, r"\bigl": None, r"\bigr": None,
                       r"\prime": "'"}
-_UNICODE_OPS = {"×": "*", "·": "*", "⋅": "*", "∙": "*", "−": "-", "′": "'"}
+_UNICODE_OPS = {"×": "*", "·": "*", "⋅": "*", "∙": "*", "−": "-", "′": "'", "≤": "<=",
+                "≥": ">="}
 _GREEK = {"δ": "delta", "η": "eta", "σ": "sigma", "Σ": "sum"}
 _TEXT_COMMANDS = {r"\mathrm", r"\text", r"\operatorname", r"\mathit", r"\textrm"}
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 from ..derive.chain import Chain, SumOver, Terms
 from ..notation import check_notation
@@ -106,6 +107,25 @@ class LecturePrinter(LatexPrinter):
             return self.quantity(name, None, ())
         m = _BASE.match(name)
         return self.quantity(m[1], int(m[2]), ()) if m else super()._print_IndexedBase(expr)
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        """With numbers in place of symbols only the piece that applies is written (a user's
+        ELU or Huber row in a worked example), when the numbers decide it."""
+        if self.values:
+            numbers = {}
+            for symbol, text in self.values.items():
+                try:
+                    numbers[symbol] = sp.Rational(str(text).strip().strip("()"))
+                except (TypeError, ValueError):
+                    continue
+            for value, condition in expr.args:
+                decided = sp.sympify(condition).xreplace(numbers)
+                if decided not in (sp.true, sp.false):
+                    break
+                if decided == sp.true:
+                    return self.parenthesize(value, PRECEDENCE["Mul"]) if value.is_Add \
+                        else self._print(value)
+        return super()._print_Piecewise(expr)
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
         if expr in self.raw:
@@ -246,6 +266,8 @@ def times_chain(chain: Chain, printer: LecturePrinter) -> str:
     if len(chain.parts) == 1 and not isinstance(first, SumOver | Terms) and (
             first.is_Add or first.could_extract_minus_sign()):
         tex = paren(tex)
+    elif tex.lstrip().startswith("-"):
+        tex = paren(tex)        # η (−…): a leading minus never follows "− η" bare
     return tex
 
 

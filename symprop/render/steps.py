@@ -201,7 +201,8 @@ def activation_lines(network: Any, name: str) -> tuple[list[Line], str]:
                        "rule instead.")
     in_net = deriv.in_net
     if in_net.has(sp.Heaviside):
-        at0 = network.relu_at_zero
+        at0 = in_net.args[1] if isinstance(in_net, sp.Heaviside) and len(in_net.args) > 1 \
+            else network.relu_at_zero
         lines.append(Line(f"{g}'(z)", rf"= \begin{{cases}} 1, & z > 0 \\ {p._print(at0)}, & "
                                       r"\text{otherwise} \end{cases}"))
         lines.append(Line("", rf"= \mathbf{{1}}[{g}(z) > 0]"))
@@ -212,7 +213,8 @@ def activation_lines(network: Any, name: str) -> tuple[list[Line], str]:
     remark = ""
     if out is not None and out.has(Y):
         in_def = out.subs(Y, definition)
-        if sp.count_ops(in_def) <= 12 and in_def != in_net and not in_def.has(sp.tanh, sp.log):
+        if sp.count_ops(in_def) <= 12 and in_def != in_net and not in_def.has(sp.tanh, sp.log) \
+                and not out.has(sp.Piecewise):
             lines.append(Line("", "= " + p._print(out.xreplace({Y: sp.UnevaluatedExpr(
                 definition)}))))
         lines.append(Line("", "= " + p._print(out.subs(Y, gz))))
@@ -220,6 +222,12 @@ def activation_lines(network: Any, name: str) -> tuple[list[Line], str]:
         shown = paren(p._print(in_g)) if in_g.is_Add else p._print(in_g)
         remark = (rf"Written in the output, ${g}'$ reuses the forward pass: no extra "
                   rf"exponential in the backward pass: ${g}'(z) - {shown}$ simplifies to 0.")
+    if row.kinks:       # a user's row: f' at its kinks is a convention, say which
+        at = row.derivative_at_kinks if row.derivative_at_kinks is not None \
+            else network.relu_at_zero
+        where = ", ".join(p._print(k) for k in row.kinks)
+        remark = (remark + " " if remark else "") + \
+            rf"At the kink $z = {where}$ symprop uses ${g}'(z) = {p._print(sp.sympify(at))}$."
     return lines, remark
 
 

@@ -53,12 +53,41 @@ def network_structure(network) -> dict[str, Any]:
                    for layer in network.layers],
         "loss": network.loss,
         "relu_derivative_at_zero": str(network.relu_at_zero),
+        **({"rows": [_row_record(row) for row in network.rows]} if network.rows else {}),
     }
+
+
+def _row_record(row) -> dict[str, Any]:
+    """A formula's row as written (its key is rebuilt from it, so a changed formula cannot
+    load silently)."""
+    record = {"name": row.name, "formula": row.formula, "latex": row.latex,
+              "parameters": {k: str(v) for k, v in row.parameters}}
+    if hasattr(row, "kinks"):
+        record["kind"] = "activation"
+        if row.derivative_at_kinks is not None:
+            record["derivative_at_kinks"] = str(row.derivative_at_kinks)
+    else:
+        record["kind"] = "loss"
+    return record
 
 
 def network_from_structure(structure: dict[str, Any], name: str = "checkpoint"):
     """Rebuild a `Network` from :func:`network_structure` (for loading a checkpoint alone)."""
+    from ..derive.rules import Activation, Loss
     from ..spec import Dense, Network, exact
+    for i, record in enumerate(structure.get("rows", ()), start=1):
+        key = f"network.rows[{i}]"
+        if not isinstance(record, dict) or record.get("kind") not in ("activation", "loss"):
+            raise SpecError("not a formula row", file=name, key=key, got=record)
+        if record["kind"] == "activation":
+            Activation.from_formula(record.get("name"), record.get("formula"),
+                                    latex=record.get("latex"),
+                                    parameters=record.get("parameters"),
+                                    derivative_at_kinks=record.get("derivative_at_kinks"),
+                                    file=name, key=key)
+        else:
+            Loss.from_formula(record.get("name"), record.get("formula"),
+                              parameters=record.get("parameters"), file=name, key=key)
     layers = [Dense(int(r["units"]), r["activation"], bool(r["bias"]))
               for r in structure["layers"]]
     relu0 = exact(structure.get("relu_derivative_at_zero", "0"), file=name,

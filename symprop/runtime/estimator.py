@@ -29,6 +29,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..errors import SpecError
+from ..units import shown_name
 from . import sgd
 from . import train as T
 from .datasets import Dataset
@@ -59,7 +60,7 @@ def summary(network, kernels=None, title: str | None = None) -> Summary:
         fan_in = network.sizes[l - 1]
         count = layer.units * fan_in + (layer.units if layer.bias else 0)
         total += count
-        rows.append((f"dense_{l}", str(layer.units), layer.activation,
+        rows.append((f"dense_{l}", str(layer.units), shown_name(layer.activation),
                      "yes" if layer.bias else "no", f"(None, {layer.units})", f"{count:,}"))
     head = ("Layer", "Units", "Activation", "Bias", "Output shape", "Params")
     widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
@@ -70,11 +71,11 @@ def summary(network, kernels=None, title: str | None = None) -> Summary:
                          for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
     rule = "-" * len(line(tuple("-" * w for w in widths)))
-    shape = " → ".join([str(network.n_inputs)] + [f"{lay.units} {lay.activation}"
+    shape = " → ".join([str(network.n_inputs)] + [f"{lay.units} {shown_name(lay.activation)}"
                                                    for lay in network.layers])
     out = [title or f"Network {network.name!r}: {shape}", rule, line(head), rule]
     out += [line(r) for r in rows]
-    out += [rule, f"Total params: {total:,} (all trainable)", f"Loss: {network.loss}"]
+    out += [rule, f"Total params: {total:,} (all trainable)", f"Loss: {shown_name(network.loss)}"]
     if kernels is not None:
         kind = getattr(kernels, "shape", "perceptron rule")
         out.append(f"Kernels: {kind}, {getattr(kernels, 'dtype', 'float64')}, "

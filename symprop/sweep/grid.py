@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import SpecError
 from ..limits import check as check_limit
 from ..spec import Dense, Network
-from ..units import activation_names, activation_traits
+from ..units import activation_key, activation_names, activation_traits, shown_name
 
 #: Accepted spellings → canonical parameter name.
 ALIASES = {"learning_rate": "lr", "learning-rate": "lr", "eta": "lr",
@@ -103,14 +103,15 @@ def _typed(key: str, value: Any) -> Value:
                             got=value)
         return number
     if key == "activation":
-        name = str(value).strip().lower()
-        row = activation_traits(name)
+        name = str(value).strip()
+        name = activation_key(name if activation_traits(activation_key(name)) else name.lower())
+        row = activation_traits(name)      # a spec's own row by its name, or a built-in one
         if row is None or not row.differentiable or row.layerwise:
             usable = [a for a in activation_names()
                       if (t := activation_traits(a)).differentiable and not t.layerwise]
             raise SpecError("unknown hidden activation", key=where,
                             expected="one of " + ", ".join(usable), got=value)
-        return name
+        return shown_name(name)         # Dense finds the row by its name again
     raise SpecError(f"unknown grid parameter {key!r}", key="grid",
                     expected="lr, momentum, epochs, batch_size, hidden, hidden<l>, activation",
                     got=key)
