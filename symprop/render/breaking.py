@@ -69,9 +69,14 @@ def _split_top(piece: str, ops: tuple[str, ...], inside: int = 0) -> list[str]:
     every bracket; 1: inside one plain parenthesis and nothing else)."""
     terms, stack, start = [], [], 0
     for i, c in enumerate(piece):
-        if c in "({[":
+        if piece.startswith("\\begin{", i):        # an environment (cases, matrix) is one atom
+            stack.append("env")
+        elif piece.startswith("\\end{", i) and "env" in stack:
+            while stack.pop() != "env":
+                pass
+        elif c in "({[":
             stack.append("plain" if c == "(" and not piece.endswith(r"\left", 0, i) else c)
-        elif c in ")}]" and stack:
+        elif c in ")}]" and stack and stack[-1] != "env":
             stack.pop()
         at_depth = not stack if inside == 0 else stack == ["plain"]
         if at_depth and i > start and any(piece.startswith(op, i) for op in ops):
