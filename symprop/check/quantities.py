@@ -9,19 +9,12 @@ from __future__ import annotations
 import sympy as sp
 
 from ..addresses import Address
-
-_KINDS = ("delta", "net", "out", "x", "d", "w", "b")
+from ..derive import symbols as S
 
 
 def symbol_address(sym: sp.Indexed) -> Address:
     """Canonical SymPy symbol (``out2[1]``, ``w1[1,2]``, ``x[1]``) → its `Address`."""
-    base = str(sym.base)
-    idx = tuple(int(i) for i in sym.indices)
-    for kind in _KINDS:
-        if base.startswith(kind) and (base[len(kind):].isdigit() or base == kind):
-            layer = int(base[len(kind):]) if base != kind else None
-            return Address(kind, layer, idx)
-    raise ValueError(f"not a quantity symbol: {sym}")
+    return S.address_of(sym)
 
 
 def address_of_symbol(sym: object) -> Address | None:

@@ -6,15 +6,13 @@ in the lecture's factor order: ``(y[k] - d[k]) * y[k]*(1 - y[k]) * h1[j]``.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
+from ..derive import symbols as S
 from ..derive.chain import Chain, SumOver, Terms
-
-_BASE = re.compile(r"^(out|net|delta|w|b)(\d+)$")
 
 
 def lecture_terms(expr: sp.Add) -> list[tuple[str, sp.Expr]]:
@@ -43,9 +41,8 @@ class PlainPrinter(StrPrinter):
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         name = str(expr.base)
-        m = _BASE.match(name)
-        if m and m[1] == "out":
-            layer = int(m[2])
+        kind, layer = S.split_base(name) or (None, None)
+        if kind == "out":
             name = "y" if layer == self.network.depth else f"h{layer}"
         return f"{name}[{','.join(self._print(i) for i in expr.indices)}]"
 

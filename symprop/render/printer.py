@@ -23,12 +23,12 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+from ..derive import symbols as S
 from ..derive.chain import Chain, SumOver, Terms
 from ..notation import check_notation
 from .plain import lecture_terms
 
 EXTRA_NOTATION: dict[str, str] = {"T": "T", "phi": r"\varphi", "yhat": r"\hat{y}"}
-_BASE = re.compile(r"^(out|net|delta|w|b)(\d+)$")
 
 
 def notation(network: Any) -> dict[str, Any]:
@@ -92,21 +92,14 @@ class LecturePrinter(LatexPrinter):
         if expr in self.values:
             text = str(self.values[expr])
             return f"({text})" if text.startswith("-") else text
-        name = str(expr.base)
-        indices = tuple(self._print(i) for i in expr.indices)
-        if name in ("x", "d"):
-            return self.quantity(name, None, indices)
-        m = _BASE.match(name)
-        if m is None:
+        parts = S.split_base(str(expr.base))
+        if parts is None:
             return super()._print_Indexed(expr)
-        return self.quantity(m[1], int(m[2]), indices)
+        return self.quantity(*parts, tuple(self._print(i) for i in expr.indices))
 
     def _print_IndexedBase(self, expr: sp.IndexedBase) -> str:
-        name = str(expr)
-        if name in ("x", "d"):
-            return self.quantity(name, None, ())
-        m = _BASE.match(name)
-        return self.quantity(m[1], int(m[2]), ()) if m else super()._print_IndexedBase(expr)
+        parts = S.split_base(str(expr))
+        return self.quantity(*parts, ()) if parts else super()._print_IndexedBase(expr)
 
     def _print_Piecewise(self, expr: sp.Piecewise) -> str:
         """With numbers in place of symbols only the piece that applies is written (a user's

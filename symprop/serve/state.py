@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import SpecError
 from ..runtime.datasets import known_names
 from ..spec import NOTATION_DEFAULTS, Dense, Example, Network, loads
-from ..units import activation_names, activation_traits, loss_names
+from ..units import activation_names, activation_traits, loss_names, shown_name
 
 #: bounds on what the page accepts (exact derivations and the worked example grow quickly)
 LIMITS: dict[str, int | float] = {
@@ -245,17 +245,30 @@ def spec_toml(net: Network, params: dict[str, np.ndarray] | None = None) -> str:
 
     ``params`` (trained weights, floats) replace the exact weights when given.
     """
-    lines = ["[network]"]
+    lines = []
+    for row in net.rows:       # the user's own rows, as written, before the network uses them
+        kind = "activations" if hasattr(row, "kinks") else "losses"
+        lines += [f"[{kind}.{_string(row.name)}]",
+                  f"{'formula' if kind == 'activations' else 'term'} = {_string(row.formula)}"]
+        if kind == "activations" and row.latex:
+            lines.append(f"latex = {_string(row.latex)}")
+        if row.parameters:
+            lines.append("parameters = { " + ", ".join(
+                f"{_string(k)} = {_string(str(v))}" for k, v in row.parameters) + " }")
+        if getattr(row, "derivative_at_kinks", None) is not None:
+            lines.append(f"derivative_at_kinks = {_string(str(row.derivative_at_kinks))}")
+        lines.append("")
+    lines.append("[network]")
     if isinstance(net.inputs, tuple):
         lines.append("inputs = [" + ", ".join(_string(n) for n in net.inputs) + "]")
     else:
         lines.append(f"inputs = {net.inputs}")
-    lines.append(f"loss = {_string(net.loss)}")
+    lines.append(f"loss = {_string(shown_name(net.loss))}")
     if net.relu_at_zero != 0:
         lines.append(f"relu_derivative_at_zero = {_number(net.relu_at_zero)}")
     for layer in net.layers:
         lines += ["", "[[network.layers]]", f"units = {layer.units}",
-                  f"activation = {_string(layer.activation)}",
+                  f"activation = {_string(shown_name(layer.activation))}",
                   f"bias = {'true' if layer.bias else 'false'}"]
     weights = ({k: np.asarray(v).tolist() for k, v in params.items()} if params is not None
                else net.weights)
