@@ -43,6 +43,9 @@ $(BENCH_VENV)/.installed: pyproject.toml benchmarks/requirements.txt
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python -m benchmarks.run --out reports/benchmarks.md
 	$(BENCH_VENV)/bin/python -m benchmarks.warm_start --out reports/warm-start.md
+	$(BENCH_VENV)/bin/python -m benchmarks.time_to_trained --repeats 3 \
+	    --peers-python $(BENCH_VENV)/bin/python --out reports/time-to-trained-table.md
+	$(BENCH_VENV)/bin/python -m benchmarks.own_rows --out reports/own-rows.md
 
 bench-quick: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python -m benchmarks.run --quick --out reports/benchmarks-quick.md
