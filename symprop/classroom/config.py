@@ -281,19 +281,26 @@ def folder_name(student_id: str) -> str:
     return safe[:64]
 
 
-def read_roster(path: str | Path) -> list[Student]:
-    """Students from a CSV with an ``id`` column and a ``name`` column (or first/last name)."""
+def read_csv_rows(path: str | Path, what: str, header: str) -> list[list[str]]:
+    """The rows of a CSV file (UTF-8, a BOM allowed); one-line errors naming the file."""
     where = str(path)
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.reader(fh))
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-        raise SpecError(f"cannot read the roster ({reason})", file=where) from None
+        raise SpecError(f"cannot read the {what} ({reason})", file=where) from None
     except csv.Error as exc:
         raise SpecError(f"not a CSV file ({exc})", file=where) from None
     if not rows:
-        raise SpecError("empty roster", file=where, expected="a header row: id,name")
+        raise SpecError(f"empty {what}", file=where, expected=header)
+    return rows
+
+
+def read_roster(path: str | Path) -> list[Student]:
+    """Students from a CSV with an ``id`` column and a ``name`` column (or first/last name)."""
+    where = str(path)
+    rows = read_csv_rows(path, "roster", "a header row: id,name")
     header = rows[0]
     id_col = _column(header, _ID_COLUMNS)
     if id_col is None:

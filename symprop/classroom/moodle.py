@@ -16,7 +16,6 @@ the order the questions were asked) or in columns named by the addresses (``y[1]
 
 from __future__ import annotations
 
-import csv
 import html
 import re
 import xml.etree.ElementTree as ET
@@ -105,19 +104,10 @@ def sheets_from_responses(path: str | Path, asked: list[str], out_dir: str | Pat
                           ) -> list[Path]:
     """One claims TOML per row of the LMS's response CSV, written to ``out_dir``."""
     from ..io import write_atomic
-    from .config import folder_name
+    from .config import folder_name, read_csv_rows
 
     where = str(path)
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.reader(fh))
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-        raise SpecError(f"cannot read the responses ({reason})", file=where) from None
-    except csv.Error as exc:
-        raise SpecError(f"not a CSV file ({exc})", file=where) from None
-    if not rows:
-        raise SpecError("empty file", file=where, expected="a header row")
+    rows = read_csv_rows(path, "responses", "a header row")
     header = [h.strip() for h in rows[0]]
     lowered = {h.lower(): i for i, h in enumerate(header)}
     id_col = next((lowered[c] for c in _ID_COLUMNS if c in lowered), None)

@@ -16,7 +16,6 @@ with a registered row, or with a ReLU derivative at 0 other than 0, gets per-net
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -27,9 +26,8 @@ from ..derive.backprop import derive
 from ..derive.derivatives import K
 from ..derive.rules import BUILTIN_ACTIVATION_ROWS, BUILTIN_LOSS_ROWS
 from .elementwise import BACK, LOGP, Z, forward_formula, index_form, loss_term, range_midpoint
-from .generate import _import_line, called, environment, support_helpers
+from .generate import IMPORTS_HERE, environment, finish_module
 from .printer import TempNames, code, print_block
-from .vector_math_source import helpers_called
 
 # the rows the family holds, in code order (a code is an index into these tuples)
 ACTIVATIONS: tuple[str, ...] = tuple(n for n, row in BUILTIN_ACTIVATION_ROWS.items()
@@ -125,19 +123,11 @@ def family_source(dtype: str) -> FamilySource:
         "relu_at_zero": RELU_AT_ZERO, "small_product": SMALL_PRODUCT,
         "eps": code(sp.Float(float(np.finfo(dtype).eps)), dtype),
         "zero": code(sp.Integer(0), dtype), "one": code(sp.Integer(1), dtype),
-        "support_import": _IMPORTS_HERE,
+        "support_import": IMPORTS_HERE,
     }
-    source = environment().get_template("family.py.jinja").render(**context)
-    imports = [_import_line("symprop.codegen.support", called(source, support_helpers()))]
-    if helpers := helpers_called(source):
-        imports.append(_import_line("symprop.codegen.vector_math", helpers))
-    source = source.replace(_IMPORTS_HERE, "\n".join(imports), 1)
-    try:
-        ast.parse(source)
-    except SyntaxError as exc:   # a generator bug: say where
-        raise RuntimeError(f"generated family module does not parse: {exc}") from exc
+    source = finish_module(environment().get_template("family.py.jinja").render(**context),
+                           "family")
     return FamilySource(dtype, source)
 
 
-_IMPORTS_HERE = "# <the shared helpers' imports>"
 LOGP_NAME = str(LOGP)

@@ -107,22 +107,12 @@ def generate(network, dtype: str = "float64", shape: str | None = None,
     context.update(_SHAPE_CONTEXTS[shape](f, dtype))
     context["shape_template"] = KERNEL_SHAPES[shape].template
     template = environment().get_template("module.py.jinja")
-    context["support_import"] = _IMPORTS_HERE
-    source = template.render(**context)
-    # import exactly the shared helpers the module calls: the `support` ones, and the
-    # vectorisable exp/tanh of `vector_math` (both compiled once per machine)
-    imports = [_import_line("symprop.codegen.support", called(source, support_helpers()))]
-    if helpers := helpers_called(source):
-        imports.append(_import_line("symprop.codegen.vector_math", helpers))
-    source = source.replace(_IMPORTS_HERE, "\n".join(imports), 1)
-    try:
-        ast.parse(source)
-    except SyntaxError as exc:   # a generator bug, never the user's: say where
-        raise RuntimeError(f"generated kernel module does not parse: {exc}") from exc
+    context["support_import"] = IMPORTS_HERE
+    source = finish_module(template.render(**context), "kernel")
     return GeneratedKernel(source, dtype, shape, fastmath, tuple(network.param_shapes()), parts)
 
 
-_IMPORTS_HERE = "# <the shared helpers' imports>"
+IMPORTS_HERE = "# <the shared helpers' imports>"
 
 
 @cache
@@ -390,3 +380,18 @@ _SHAPE_CONTEXTS = {"unrolled": _unrolled_context, "loops": _loops_context}
 
 __all__ = ["SHAPES", "UNROLL_MAX_PARAMS", "GeneratedKernel", "check_options", "choose_shape",
            "environment", "generate", "n_params"]
+
+
+def finish_module(source: str, what: str) -> str:
+    """A rendered module with its imports filled in and parsed: exactly the shared helpers it
+    calls (the `support` ones, and the vectorisable exp/tanh of `vector_math`, both compiled
+    once per machine). A module that does not parse is a generator bug, never the user's."""
+    imports = [_import_line("symprop.codegen.support", called(source, support_helpers()))]
+    if helpers := helpers_called(source):
+        imports.append(_import_line("symprop.codegen.vector_math", helpers))
+    source = source.replace(IMPORTS_HERE, "\n".join(imports), 1)
+    try:
+        ast.parse(source)
+    except SyntaxError as exc:
+        raise RuntimeError(f"generated {what} module does not parse: {exc}") from exc
+    return source
