@@ -33,6 +33,7 @@ DECKS = {
     "perceptron": ("perceptron.toml", "and"),
     "xor": ("xor.toml", "xor"),
     "deep_softmax": ("deep_softmax.toml", None),   # 4 layers, tanh with biases, softmax
+    "own_activations": ("own_activations.toml", None),   # a formula row, Huber: two cases
 }
 
 needs_pdflatex = pytest.mark.skipif(

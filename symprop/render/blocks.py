@@ -6,6 +6,7 @@ Python decides what goes in a frame and when a frame is full; the jinja2 templat
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import jinja2
 
 from .breaking import fit_lines
 from .lines import Line
-from .width import FRAME_WIDTH
+from .width import FRAME_WIDTH, width
 from .worked import NumLine, visible
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -40,10 +41,23 @@ def environment() -> jinja2.Environment:
 
 # -- blocks ----------------------------------------------------------------------------------
 def math(lines: list[Line], size: str = r"\small", room: float = FRAME_WIDTH) -> dict:
-    """Display math, each line broken to fit ``room`` pt at \\small (more in a smaller font)."""
-    lines = fit_lines(lines, room / FONT_SCALE[size])
+    """Display math, each line broken to fit ``room`` pt at \\small (more in a smaller font).
+
+    A line that no break makes fit (a product of two ``cases`` blocks inside one bracket) takes
+    the whole block down a font size, then another; pdflatex's log has the last word."""
+    given = lines
+    lines = fit_lines(given, room / FONT_SCALE[size])
+    smaller = list(FONT_SCALE)[list(FONT_SCALE).index(size) + 1:]
+    while smaller and not _fits(lines, room / FONT_SCALE[size]):
+        size = smaller.pop(0)
+        lines = fit_lines(given, room / FONT_SCALE[size])
     return {"kind": "math", "size": size,
             "rows": [{"lhs": ln.lhs, "rhs": ln.rhs, "note": ln.note} for ln in lines]}
+
+
+def _fits(lines: list[Line], room: float) -> bool:
+    left = max((width(line.lhs) for line in lines), default=0.0)
+    return all(left + width(line.rhs) <= room for line in lines if line.rhs)
 
 
 def text(tex: str) -> dict:
@@ -72,6 +86,19 @@ def line_height(line: Line) -> float:
     tex = line.lhs + line.rhs
     if not tex:
         return 0.8                 # a grey note on its own row, in \footnotesize
+    return max(_cases_height(tex), _line_height(tex))
+
+
+def _cases_height(tex: str) -> float:
+    """A ``cases`` block is as tall as its rows (a user's piecewise row: ELU, Huber)."""
+    tallest = 0.0
+    for body in re.findall(r"\\begin\{cases\}(.*?)\\end\{cases\}", tex, re.S):
+        rows = body.split("\\\\")
+        tallest = max(tallest, 0.3 + sum(1.35 if r"\frac" in r else 1.0 for r in rows))
+    return tallest
+
+
+def _line_height(tex: str) -> float:
     if r"\underbrace" in tex:
         return 2.5 if r"\frac" in tex or r"\left(" in tex else 2.0
     if r"\frac{\partial" in tex:
