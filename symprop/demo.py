@@ -155,7 +155,9 @@ class Demo:
     # -- 4. kernels ---------------------------------------------------------------------------
     def kernels(self) -> None:
         net, ex = self.lecture, self.example
-        k = net.compile()
+        # the network's own module (`symprop codegen` writes the same): straight-line code that
+        # cites its formulas; net.compile() alone would train on the per-machine family
+        k = net.compile(shape="unrolled")
         self.write("kernels/lecture_221.py", k.source,
                    f"the generated numba module of the 2-2-1 network ({k.shape} kernel: "
                    "forward, loss, backward, train_epochs)")
