@@ -7,6 +7,7 @@ import ast
 from pathlib import Path
 
 import sympy as sp
+from specs import LECTURE_221
 
 import symprop
 from symprop.check.exact import exact_side
@@ -75,26 +76,7 @@ def test_a_new_activation_row_brings_its_mistakes_and_its_name(monkeypatch):
     forms = derivative_forms()
     assert sp.expand(forms["twotanh"] - (2 - derivatives.Y ** 2 / 2)) == 0    # derived, not typed
     assert function_name(row) == "twotanh" and function_name(rules.ACTIVATIONS["linear"]) == ""
-    net = symprop.loads("""
-[network]
-inputs = 2
-loss = "sse"
-[[network.layers]]
-units = 2
-activation = "sigmoid"
-bias = false
-[[network.layers]]
-units = 1
-activation = "sigmoid"
-bias = false
-[weights]
-W1 = [[0.1, 0.8], [0.4, 0.6]]
-W2 = [[0.3, 0.9]]
-[example]
-input = [0.35, 0.9]
-target = [0.5]
-learning_rate = 1
-""")
+    net = symprop.loads(LECTURE_221)
     details = [o.detail for o in BY_ID["wrong-activation-derivative"].options(net)]
     assert any(d.startswith("twotanh's derivative") for d in details), details
     # and a formula that uses it is named

@@ -15,31 +15,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hostile_support import assert_well_behaved, inside, run_cli, snapshot
+from specs import LECTURE_221
 
 from symprop import limits
 from symprop.errors import SpecError
 from symprop.spec import SPEC_KEYS, exact, loads
 
 ROOT = Path(__file__).resolve().parent.parent
-SMALL = """[network]
-inputs = 2
-loss = "sse"
-[[network.layers]]
-units = 2
-activation = "sigmoid"
-bias = false
-[[network.layers]]
-units = 1
-activation = "sigmoid"
-bias = false
-[weights]
-W1 = [[0.1, 0.8], [0.4, 0.6]]
-W2 = [[0.3, 0.9]]
-[example]
-input = [0.35, 0.9]
-target = [0.5]
-learning_rate = 1
-"""
+SMALL = LECTURE_221
 
 
 def refused(argv, *, folder: Path, key: str | None = None, within_s: float = 20.0) -> str:
