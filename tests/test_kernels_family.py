@@ -21,6 +21,7 @@ import pytest
 
 from symprop import Dense, Network
 from symprop.codegen import machine
+from symprop.codegen.aot import has_c_compiler
 from symprop.codegen.family import ACTIVATIONS, LOSSES
 from symprop.errors import SpecError
 
@@ -235,17 +236,30 @@ def test_a_new_network_trains_in_a_fresh_process_without_compiling_or_sympy(tmp_
         X = rng.normal(size=(50, 7)); Y = rng.integers(0, 4, size=50)
         p, h = k.train(k.init_params(1), X, Y, epochs=3, batch_size=8)
         f = k.module.family
-        misses = sum(sum(fn.stats.cache_misses.values()) for fn in
-                     (f.train_epochs, f.forward))
+        misses = 0 if getattr(f, "AOT", False) else sum(
+            sum(fn.stats.cache_misses.values()) for fn in (f.train_epochs, f.forward))
         print(json.dumps({"shape": k.shape, "sympy": "sympy" in sys.modules,
+                          "numba": "numba" in sys.modules, "aot": getattr(f, "AOT", False),
                           "misses": misses, "loss": h["loss"][-1]}))
     """
     run = _fresh_process(code, {"SYMPROP_CACHE_DIR": str(tmp_path)})
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result == {**result, "shape": "family", "sympy": False, "misses": 0}
+    if has_c_compiler():        # built ahead of time: the process never even imports numba
+        assert result["aot"] is True and result["numba"] is False
     assert np.isfinite(result["loss"])
     assert run.stderr == ""
+    # the same network on the same data in this process (the JIT module where no extension
+    # loads) gives the same loss: one source, two ways of compiling it
+    net = Network(inputs=7, layers=[Dense(13, "softplus"), Dense(6, "relu", False),
+                                    Dense(4, "softmax")], loss="cross-entropy")
+    k = net.compile()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 7))
+    Y = rng.integers(0, 4, size=50)
+    _, h = k.train(k.init_params(1), X, Y, epochs=3, batch_size=8)
+    assert h["loss"][-1] == pytest.approx(result["loss"], rel=1e-12)
 
 
 def test_a_tampered_family_is_detected_and_rebuilt(tmp_path):
@@ -258,22 +272,34 @@ def test_a_tampered_family_is_detected_and_rebuilt(tmp_path):
     folder = machine.family_folder(tmp_path)
     shutil.copytree(source, folder, ignore=shutil.ignore_patterns(".lock"))
     path, manifest = folder / "family_float64.py", folder / "family_float64.json"
-    assert machine._problem(path, manifest) is None
+
+    def problem() -> str | None:
+        return machine._problem(path, manifest)[1]
+
+    assert problem() is None
     original = path.read_bytes()
     path.write_bytes(original + b"\nprint('injected')\n")
-    assert "hash" in machine._problem(path, manifest)
+    assert "hash" in problem()
     path.write_bytes(original[:100])
-    assert "hash" in machine._problem(path, manifest)
+    assert "hash" in problem()
     path.write_bytes(original)
-    index = next(iter((folder / "__pycache__").glob("family_float64.*.nbi")))
-    good_index = index.read_bytes()
-    index.write_bytes(good_index[: len(good_index) // 2])
-    assert "numba" in machine._problem(path, manifest)
-    index.write_bytes(good_index)
+    record = json.loads(manifest.read_text(encoding="utf-8"))
+    if "extension" in record:       # truncated: hashed, never loaded (that would kill us)
+        extension = folder / record["extension"]["file"]
+        good = extension.read_bytes()
+        extension.write_bytes(good[: len(good) // 2])
+        assert "hash" in problem()
+        extension.write_bytes(good)
+    else:
+        index = next(iter((folder / "__pycache__").glob("family_float64.*.nbi")))
+        good = index.read_bytes()
+        index.write_bytes(good[: len(good) // 2])
+        assert "numba" in problem()
+        index.write_bytes(good)
     manifest.write_text("{not json", encoding="utf-8")
-    assert "damaged" in machine._problem(path, manifest)
+    assert "damaged" in problem()
     manifest.unlink()
-    assert "missing" in machine._problem(path, manifest)
+    assert "missing" in problem()
     # one real heal, by two processes at once: the injected line never runs, exactly one of
     # them rebuilds (the other waits on the lock and finds it done), nothing is corrupted
     shutil.copy(source / "family_float64.json", manifest)
@@ -289,8 +315,61 @@ def test_a_tampered_family_is_detected_and_rebuilt(tmp_path):
     err = "".join(e for _, e in outs)
     assert err.count("cannot be used") == 1 and "rebuilding" in err and "done in" in err
     assert "injected" not in err
-    assert machine._problem(path, manifest) is None and module is not None
+    assert problem() is None and module is not None
     assert path.read_bytes() == original
+
+
+@pytest.mark.skipif(not has_c_compiler(), reason="the family is built ahead of time only "
+                    "with a C compiler")
+def test_an_extension_that_does_not_load_falls_back_to_numba_cache(tmp_path):
+    """A sound (hash-matching) extension that will not import — built against another NumPy,
+    say — is not built again: the family is rebuilt into numba's cache, once, and a later
+    process loads that without compiling."""
+    import hashlib
+    import shutil
+
+    machine.load_family("float64")
+    folder = machine.family_folder(tmp_path)
+    shutil.copytree(machine.family_folder(), folder, ignore=shutil.ignore_patterns(".lock"))
+    manifest = folder / "family_float64.json"
+    record = json.loads(manifest.read_text(encoding="utf-8"))
+    extension = folder / record["extension"]["file"]
+    extension.write_bytes(b"not an ELF file")
+    record["extension"]["sha256"] = hashlib.sha256(b"not an ELF file").hexdigest()
+    manifest.write_text(json.dumps(record), encoding="utf-8")
+    code = f"""
+        import json, sys
+        import numpy as np
+        from symprop.codegen import machine
+        from symprop import Dense, Network
+        f = machine.load_family("float64", {str(tmp_path)!r})
+        net = Network(inputs=3, layers=[Dense(4, "tanh"), Dense(1, "sigmoid")], loss="log")
+        k = machine.NetworkKernels(net, f)
+        X = np.linspace(-1, 1, 12).reshape(4, 3)
+        Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+        theta = np.linspace(-0.3, 0.3, k.size)
+        loss = f.loss(X, Y, theta, k.layout, k.pair)
+        misses = sum(f.loss.stats.cache_misses.values())
+        print(json.dumps({{"aot": getattr(f, "AOT", False), "misses": misses,
+                          "loss": float(loss)}}))
+    """
+    first = _fresh_process(code)
+    assert first.returncode == 0, first.stderr
+    assert "does not load" in first.stderr and "numba's cache" in first.stderr
+    again = _fresh_process(code)
+    assert again.returncode == 0 and again.stderr == "", again.stderr
+    result = json.loads(again.stdout.strip().splitlines()[-1])
+    assert result["aot"] is False and result["misses"] == 0
+    record = json.loads(manifest.read_text(encoding="utf-8"))
+    assert "extension" not in record and record["compiled"]
+    # the same kernel through the extension (this session's) gives the same loss
+    f = machine.load_family("float64")
+    net = Network(inputs=3, layers=[Dense(4, "tanh"), Dense(1, "sigmoid")], loss="log")
+    k = machine.NetworkKernels(net, f)
+    X = np.linspace(-1, 1, 12).reshape(4, 3)
+    Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    theta = np.linspace(-0.3, 0.3, k.size)
+    assert f.loss(X, Y, theta, k.layout, k.pair) == pytest.approx(result["loss"], rel=1e-14)
 
 
 def test_a_per_network_module_only_for_jobs_that_repay_its_compile():

@@ -72,13 +72,9 @@ def load(source: Path, name: str) -> ModuleType | None:
         return None
     constants = module_constants(source)
     if constants.get("SHAPE") == "loops":
-        _preload_blas()
-    loader = importlib.machinery.ExtensionFileLoader(path.name.split(".")[0], str(path))
-    spec = importlib.util.spec_from_file_location(loader.name, path, loader=loader)
-    try:
-        extension = importlib.util.module_from_spec(spec)
-        loader.exec_module(extension)
-    except ImportError:         # damaged, or built against another NumPy: the JIT serves
+        preload_blas()
+    extension = load_extension(path)
+    if extension is None:         # damaged, or built against another NumPy: the JIT serves
         return None
     module = ModuleType(name, f"AOT-compiled kernels of {source.name}")
     module.__dict__.update(constants)
@@ -104,7 +100,7 @@ def module_constants(source: Path) -> dict:
     return constants
 
 
-def _preload_blas() -> None:
+def preload_blas() -> None:
     """Load SciPy's BLAS table on its own, without ``scipy/linalg/__init__``.
 
     numba's runtime imports ``scipy.linalg.cython_blas`` at the first product; through the
@@ -146,6 +142,13 @@ def build(source: Path, module: ModuleType) -> Path:
     Written atomically: built in a private folder, then renamed into place.
     """
     check_one_thread(getattr(module, "PARTS", 1))
+    return build_exports(source, {export: (getattr(module, export), signature)
+                                  for export, signature in _signatures(module).items()})
+
+
+def build_exports(source: Path, exports: dict[str, tuple]) -> Path:
+    """Compile ``{name: (@njit kernel, argument types)}`` into the extension of ``source``
+    (`extension_path`), through thin forwarders; atomically (a private folder, then a rename)."""
     compiler = _compiler_or_error()
     target = extension_path(source)
     workdir = Path(tempfile.mkdtemp(prefix=".aot-", dir=source.parent))
@@ -153,8 +156,8 @@ def build(source: Path, module: ModuleType) -> Path:
         cc = compiler(target.name.split(".")[0], runtime_dir=source.parent / ".aot-runtime")
         cc.output_dir = str(workdir)
         cc.target_cpu = "host"
-        for export, signature in _signatures(module).items():
-            cc.export(export, signature)(_forwarder(export, getattr(module, export)))
+        for export, (kernel, signature) in exports.items():
+            cc.export(export, signature)(_forwarder(export, kernel))
         try:
             cc.compile()
         except Exception as exc:        # noqa: BLE001 — the C toolchain's or numba's own words
@@ -167,6 +170,19 @@ def build(source: Path, module: ModuleType) -> Path:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return target
+
+
+def load_extension(path: Path) -> ModuleType | None:
+    """Import the extension at ``path``; None when it does not load (built against another
+    NumPy, say). Callers hash it first: loading a truncated extension kills the process."""
+    loader = importlib.machinery.ExtensionFileLoader(path.name.split(".")[0], str(path))
+    spec = importlib.util.spec_from_file_location(loader.name, path, loader=loader)
+    try:
+        extension = importlib.util.module_from_spec(spec)
+        loader.exec_module(extension)
+    except ImportError:
+        return None
+    return extension
 
 
 def _forwarder(export: str, kernel):

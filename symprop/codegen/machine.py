@@ -1,14 +1,17 @@
 """The per-machine kernel family on disk: built once, verified on every load, shared safely.
 
     <cache>/machine/<generator fingerprint>-<cpu>/family_<dtype>.py     the module (`family.py`)
+    <cache>/machine/<…>/family_<dtype>_<cpu><EXT_SUFFIX>   its entry points compiled ahead of
+                                                time (`aot.py`): loading needs no numba
     <cache>/machine/<…>/family_<dtype>.json     its manifest, written last: the module's hash,
-                                                the generator fingerprint and the hashes of
-                                                numba's compiled files (``__pycache__``)
+                                                the generator fingerprint and the extension's
+                                                hash (or, without a C compiler, the hashes of
+                                                numba's compiled files in ``__pycache__``)
 
-The first process that needs a dtype builds it (generate, write atomically, import, compile
-every entry point on a tiny problem so numba caches the machine code) under a lock file, with
-one progress line on stderr. Every later process only hashes a few files and imports: no
-SymPy, no compiling. Anything that does not match its manifest (an edited or truncated module,
+The first process that needs a dtype builds it (generate, write atomically, compile the entry
+points ahead of time — or, with no C compiler, call each on a tiny problem so numba caches the
+machine code) under a lock file, with one progress line on stderr. Every later process only
+hashes a few files and loads the extension: no SymPy, no numba, no compiling. Anything that does not match its manifest (an edited or truncated module,
 a damaged numba index) is rebuilt, with one line saying so. A network is mapped onto the family
 by `NetworkKernels`, which gives it the per-network module's interface.
 """
@@ -56,32 +59,41 @@ def family_folder(directory: str | Path | None = None) -> Path:
     return base / f"{generator_fingerprint()[:16]}-{cpu_tag()}"
 
 
-def _problem(path: Path, manifest: Path) -> str | None:
-    """Why the built family at ``path`` cannot be trusted, or None when it can."""
+def _problem(path: Path, manifest: Path) -> tuple[dict, str | None]:
+    """The manifest's record, and why the built family at ``path`` cannot be trusted (None
+    when it can)."""
     from .. import __version__
 
+    record: dict = {}
     try:
         record = json.loads(manifest.read_text(encoding="utf-8"))
         if record.get("generator") != generator_fingerprint() or \
                 record.get("version") != __version__:
-            return "it was built by another version of symprop"
+            return record, "it was built by another version of symprop"
         if _sha256(path) != record["sha256"]:
-            return f"{path.name} does not match its recorded hash"
+            return record, f"{path.name} does not match its recorded hash"
+        extension = record.get("extension")
+        if extension is not None:
+            # hashed BEFORE it is imported: loading a truncated extension kills the process
+            if _sha256(path.parent / extension["file"]) != extension["sha256"]:
+                return record, f"{extension['file']} does not match its recorded hash"
+            return record, None
         files = record["compiled"]
         for name, digest in files.items():
             compiled = path.parent / "__pycache__" / name
             if _sha256(compiled) != digest:
-                return f"numba's compiled file {name} does not match its recorded hash"
+                return record, f"numba's compiled file {name} does not match its recorded hash"
         if not files:
-            return "no compiled files were recorded"
+            return record, "no compiled files were recorded"
         # the index may grow (numba adds entries), so it is read, not hashed
         if (problem := numba_cache_problem(path)) is not None:
-            return problem
+            return record, problem
     except FileNotFoundError as exc:
-        return f"{Path(exc.filename).name} is missing" if exc.filename else "a file is missing"
+        return record, (f"{Path(exc.filename).name} is missing" if exc.filename
+                        else "a file is missing")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return f"{manifest.name} is damaged"
-    return None
+        return record, f"{manifest.name} is damaged"
+    return record, None
 
 
 @contextlib.contextmanager
@@ -114,72 +126,141 @@ def _build_lock(folder: Path):
 def is_built(dtype: str, directory: str | Path | None = None) -> bool:
     """Is a sound family of ``dtype`` on disk (so loading it compiles nothing)?"""
     folder = family_folder(directory)
-    return _problem(folder / f"family_{dtype}.py", folder / f"family_{dtype}.json") is None
+    return _problem(folder / f"family_{dtype}.py", folder / f"family_{dtype}.json")[1] is None
 
 
 def load_family(dtype: str, directory: str | Path | None = None) -> ModuleType:
-    """The family module of ``dtype``, compiled: imported from the cache folder, or built."""
+    """The family module of ``dtype``, compiled: its ahead-of-time extension (no numba in the
+    process) or numba's cache, from the per-machine folder; built there first if need be."""
     folder = family_folder(directory)
     path, manifest = folder / f"family_{dtype}.py", folder / f"family_{dtype}.json"
     where = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:8]
     name = f"_symprop_family_{dtype}_{where}"
-    loaded = sys.modules.get(name)
+    with _IMPORT_LOCK:
+        loaded = sys.modules.get(name)
     if loaded is not None:
         return loaded
-    problem = _problem(path, manifest)
-    if problem is not None:
-        with _build_lock(folder):
-            problem_now = _problem(path, manifest)     # another process may have built it
-            if problem_now is not None:
-                if manifest.exists() or path.exists():
-                    print(f"symprop: the per-machine kernels in {folder} cannot be used "
-                          f"({problem_now}); rebuilding them", file=sys.stderr, flush=True)
-                return _build(dtype, path, manifest, name)
+    record, problem = _problem(path, manifest)
+    if problem is None:
+        module = _import(path, record, name)
+        if module is not None:
+            return module
+        problem = f"{record['extension']['file']} does not load"
+    with _build_lock(folder):
+        record, problem_now = _problem(path, manifest)    # another process may have built it
+        if problem_now is None and (module := _import(path, record, name)) is not None:
+            return module
+        if manifest.exists() or path.exists():
+            print(f"symprop: the per-machine kernels in {folder} cannot be used "
+                  f"({problem_now or problem}); rebuilding them", file=sys.stderr, flush=True)
+        # a sound extension that does not load is not built again: numba's cache serves
+        return _build(dtype, path, manifest, name, ahead_of_time=problem_now is not None)
+
+
+def _import(path: Path, record: dict, name: str) -> ModuleType | None:
+    """The verified family: its extension when one was built (None if it does not load), else
+    the module, whose functions numba loads from its cache."""
+    extension = record.get("extension")
+    if extension is None:
+        return import_file(path, name)
     with _IMPORT_LOCK:
         if name in sys.modules:
             return sys.modules[name]
-    return import_file(path, name)
+        from .aot import load_extension, module_constants, preload_blas
+
+        preload_blas()
+        compiled = load_extension(path.parent / extension["file"])
+        if compiled is None:
+            return None
+        module = ModuleType(name, f"the per-machine kernels of {path.name}, ahead of time")
+        module.__dict__.update(module_constants(path))
+        module.DTYPE = np.dtype(record["dtype"]).type
+        module.__file__ = str(path)
+        module.EXTENSION = str(path.parent / extension["file"])
+        module.AOT = True
+        for export in EXPORTS:
+            setattr(module, export, getattr(compiled, export))
+        sys.modules[name] = module
+        return module
 
 
-def _build(dtype: str, path: Path, manifest: Path, name: str) -> ModuleType:
-    """Generate, write, import and compile the family (the caller holds the lock)."""
+def _build(dtype: str, path: Path, manifest: Path, name: str,
+           ahead_of_time: bool = True) -> ModuleType:
+    """Generate, write and compile the family (the caller holds the lock): ahead of time into
+    an extension where a C compiler is found, else every entry point into numba's cache."""
     from .. import __version__
+    from .aot import extension_path, has_c_compiler
     from .family import family_source
 
     start = time.perf_counter()
-    print(f"symprop: building the per-machine {dtype} kernels (once per machine, about a "
+    print(f"symprop: building the per-machine {dtype} kernels (once per machine, under a "
           f"minute) in {path.parent}", end=" ... ", file=sys.stderr, flush=True)
-    for stale in [*_compiled_files(path), manifest]:
+    extension = extension_path(path)
+    for stale in [*_compiled_files(path), manifest, extension]:
         stale.unlink(missing_ok=True)
     write_atomic(path, family_source(dtype).source)
     sys.modules.pop(name, None)
     module = import_file(path, name)
-    _compile_all(module, dtype)
     record = {"version": __version__, "generator": generator_fingerprint(), "dtype": dtype,
-              "sha256": _sha256(path),
-              "compiled": {f.name: _sha256(f) for f in _compiled_files(path)
-                           if f.suffix == ".nbc"}}
+              "sha256": _sha256(path)}
+    how = "numba's cache"
+    if ahead_of_time and has_c_compiler():
+        from ..errors import SpecError
+        from .aot import build_exports
+
+        try:
+            build_exports(path, {export: (getattr(module, export), signature)
+                                 for export, signature in _signatures(dtype).items()})
+            record["extension"] = {"file": extension.name, "sha256": _sha256(extension)}
+            how = "ahead of time"
+        except SpecError as exc:        # no Python headers, say: numba's cache serves
+            print(f"(no ahead-of-time build: {exc}) ...", end=" ", file=sys.stderr, flush=True)
+    if "extension" not in record:
+        _compile_all(module, dtype)
+        record["compiled"] = {f.name: _sha256(f) for f in _compiled_files(path)
+                              if f.suffix == ".nbc"}
     write_atomic(manifest, json.dumps(record, indent=1, sort_keys=True) + "\n")
-    size = sum(f.stat().st_size for f in [path, *_compiled_files(path)])
-    print(f"done in {time.perf_counter() - start:.1f} s ({size / 1e6:.1f} MB)", file=sys.stderr,
-          flush=True)
-    return module
+    size = sum(f.stat().st_size for f in path.parent.rglob("*") if f.is_file())
+    print(f"done in {time.perf_counter() - start:.1f} s, {how} ({size / 1e6:.1f} MB in the "
+          f"folder)", file=sys.stderr, flush=True)
+    sys.modules.pop(name, None)
+    loaded = _import(path, record, name)
+    if loaded is None:          # built but does not load: numba's cache serves
+        return _build(dtype, path, manifest, name, ahead_of_time=False)
+    return loaded
 
 
-def _compile_all(module: ModuleType, dtype: str) -> None:
-    """Call every entry point once with the argument types `NetworkKernels` passes, so numba
-    compiles them now and caches the machine code next to the module."""
+EXPORTS = ("forward", "loss", "backward", "train_epochs")
+
+
+def _examples(dtype: str) -> dict[str, tuple]:
+    """Arguments of every entry point, of the types `NetworkKernels` passes, on a tiny network."""
     dt = np.dtype(dtype)
     layout = np.array([[2, 2, 0, 4, 1, 0, 0], [2, 2, 6, -1, 5, 2, 1]], dtype=np.int64)
     theta = np.linspace(-0.5, 0.5, 10).astype(dt)
     X = np.ones((3, 2), dtype=dt)
     Y = np.eye(3, 2, dtype=dt)
-    module.forward(X, theta, layout)
-    module.loss(X, Y, theta, layout, 0)
-    module.backward(X, Y, theta, layout, 0, np.empty_like(theta))
-    module.train_epochs(X, Y, theta, np.zeros_like(theta), layout, 0, 0, dt.type(0.5), 1, 2,
-                        dt.type(0.1), dt.type(0.0), True, np.zeros(1, dtype=np.uint64),
-                        np.empty(3, dtype=np.int64), np.empty(1), np.empty(1))
+    return {
+        "forward": (X, theta, layout),
+        "loss": (X, Y, theta, layout, 0),
+        "backward": (X, Y, theta, layout, 0, np.empty_like(theta)),
+        "train_epochs": (X, Y, theta, np.zeros_like(theta), layout, 0, 0, dt.type(0.5), 1, 2,
+                         dt.type(0.1), dt.type(0.0), True, np.zeros(1, dtype=np.uint64),
+                         np.empty(3, dtype=np.int64), np.empty(1), np.empty(1)),
+    }
+
+
+def _signatures(dtype: str) -> dict[str, tuple]:
+    from numba import typeof
+
+    return {export: tuple(typeof(a) for a in args) for export, args in _examples(dtype).items()}
+
+
+def _compile_all(module: ModuleType, dtype: str) -> None:
+    """Call every entry point once with the argument types `NetworkKernels` passes, so numba
+    compiles them now and caches the machine code next to the module."""
+    for export, args in _examples(dtype).items():
+        getattr(module, export)(*args)
 
 
 # -- one network on the family -----------------------------------------------------------------
