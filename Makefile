@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
+	$(PY) -m symprop.codegen.machine
 	$(PY) -m symprop.demo --out reports/demo
 
 test: $(STAMP)

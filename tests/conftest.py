@@ -19,6 +19,14 @@ if "SYMPROP_MACHINE_DIR" not in os.environ:
                                             f"symprop-test-machine-{_user}")
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionstart(session) -> None:
+    """Both dtypes' per-machine kernels, built at once in two processes (a fresh machine: about
+    half a minute) rather than one after the other when a test first needs each."""
+    from symprop.codegen.machine import build_all
+
+    build_all()
 EXAMPLES = ROOT / "examples"
 
 

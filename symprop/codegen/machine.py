@@ -11,9 +11,10 @@
 The first process that needs a dtype builds it (generate, write atomically, compile the entry
 points ahead of time — or, with no C compiler, call each on a tiny problem so numba caches the
 machine code) under a lock file, with one progress line on stderr. Every later process only
-hashes a few files and loads the extension: no SymPy, no numba, no compiling. Anything that does not match its manifest (an edited or truncated module,
-a damaged numba index) is rebuilt, with one line saying so. A network is mapped onto the family
-by `NetworkKernels`, which gives it the per-network module's interface.
+hashes a few files and loads the extension: no SymPy, no numba, no compiling. Anything that
+does not match its manifest (an edited or truncated module or extension, a damaged numba index)
+is rebuilt, with one line saying so. A network is mapped onto the family by `NetworkKernels`,
+which gives it the per-network module's interface.
 """
 
 from __future__ import annotations
@@ -387,3 +388,37 @@ class NetworkKernels:
             self.unpack_into(theta, params)
             self.unpack_into(velocity, velocities)
         return done
+
+
+# -- every dtype at once (`make demo`, the test session, `python -m symprop.codegen.machine`) ---
+def build_all(dtypes: tuple[str, ...] | None = None,
+              directory: str | Path | None = None) -> dict[str, float]:
+    """Build (or verify) the family of every dtype, the missing ones in parallel processes
+    (each build is one thread of LLVM); one line each on stderr, then the total. Returns the
+    seconds each dtype took, 0.0 for one already built."""
+    import subprocess
+
+    from .options import DTYPES
+
+    start = time.perf_counter()
+    missing = [d for d in (dtypes or DTYPES) if not is_built(d, directory)]
+    code = ("import sys; from symprop.codegen.machine import load_family; "
+            "load_family(sys.argv[1], sys.argv[2] or None)")
+    procs = {d: (time.perf_counter(), subprocess.Popen(
+        [sys.executable, "-c", code, d, "" if directory is None else str(directory)]))
+        for d in missing}
+    seconds = {d: 0.0 for d in (dtypes or DTYPES)}
+    for d, (began, proc) in procs.items():
+        if proc.wait() != 0:
+            raise RuntimeError(f"building the per-machine {d} kernels failed")
+        seconds[d] = time.perf_counter() - began
+    folder = family_folder(directory)
+    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    built = ", ".join(f"{d} {s:.1f} s" if s else f"{d} (built before)" for d, s in seconds.items())
+    print(f"symprop: per-machine kernels ready in {folder}: {built}; "
+          f"{time.perf_counter() - start:.1f} s in all, {size / 1e6:.1f} MB", file=sys.stderr)
+    return seconds
+
+
+if __name__ == "__main__":
+    build_all()
