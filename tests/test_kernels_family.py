@@ -270,7 +270,7 @@ def test_a_tampered_family_is_detected_and_rebuilt(tmp_path):
     source = machine.family_folder()
     module = machine.load_family("float64")
     folder = machine.family_folder(tmp_path)
-    shutil.copytree(source, folder, ignore=shutil.ignore_patterns(".lock"))
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns(".lock*"))
     path, manifest = folder / "family_float64.py", folder / "family_float64.json"
 
     def problem() -> str | None:
@@ -330,7 +330,7 @@ def test_an_extension_that_does_not_load_falls_back_to_numba_cache(tmp_path):
 
     machine.load_family("float64")
     folder = machine.family_folder(tmp_path)
-    shutil.copytree(machine.family_folder(), folder, ignore=shutil.ignore_patterns(".lock"))
+    shutil.copytree(machine.family_folder(), folder, ignore=shutil.ignore_patterns(".lock*"))
     manifest = folder / "family_float64.json"
     record = json.loads(manifest.read_text(encoding="utf-8"))
     extension = folder / record["extension"]["file"]

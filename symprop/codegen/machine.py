@@ -98,16 +98,17 @@ def _problem(path: Path, manifest: Path) -> tuple[dict, str | None]:
 
 
 @contextlib.contextmanager
-def _build_lock(folder: Path):
-    """An exclusive lock on ``folder/.lock`` (one builder at a time; others wait, then find the
-    build done). Where ``fcntl`` is missing, builds are made safe by rename-into-place only."""
+def _build_lock(folder: Path, dtype: str):
+    """An exclusive lock on ``folder/.lock-<dtype>`` (one builder of a dtype at a time; others
+    wait, then find the build done; two dtypes build side by side). Where ``fcntl`` is
+    missing, builds are made safe by rename-into-place only."""
     folder.mkdir(parents=True, exist_ok=True)
     try:
         import fcntl
     except ImportError:                       # Windows: atomic renames only
         yield
         return
-    with open(folder / ".lock", "a+b") as handle:
+    with open(folder / f".lock-{dtype}", "a+b") as handle:
         deadline = time.monotonic() + LOCK_SECONDS
         while True:
             try:
@@ -147,7 +148,7 @@ def load_family(dtype: str, directory: str | Path | None = None) -> ModuleType:
         if module is not None:
             return module
         problem = f"{record['extension']['file']} does not load"
-    with _build_lock(folder):
+    with _build_lock(folder, dtype):
         record, problem_now = _problem(path, manifest)    # another process may have built it
         if problem_now is None and (module := _import(path, record, name)) is not None:
             return module
