@@ -372,6 +372,32 @@ def test_an_extension_that_does_not_load_falls_back_to_numba_cache(tmp_path):
     assert f.loss(X, Y, theta, k.layout, k.pair) == pytest.approx(result["loss"], rel=1e-14)
 
 
+def test_the_family_refuses_arrays_of_the_wrong_kind_instead_of_reading_past_them():
+    """An ahead-of-time export trusts its argument types (a float32 array where float64 is
+    declared is read past its end): the module's functions check them first. In a child
+    process, so a missing check fails the test instead of killing the session."""
+    code = """
+        import numpy as np
+        from symprop import Dense, Network
+        from symprop.codegen import machine
+        f = machine.load_family("float64")
+        net = Network(inputs=3, layers=[Dense(4, "tanh"), Dense(1, "sigmoid")], loss="log")
+        k = machine.NetworkKernels(net, f)
+        X = np.linspace(-1, 1, 12).reshape(4, 3)
+        theta = np.linspace(-0.3, 0.3, k.size)
+        good = f.forward(X, theta, k.layout)
+        for bad in (X.astype(np.float32), np.asfortranarray(X), X[:, ::2], X[0], X.tolist()):
+            try:
+                f.forward(bad, theta, k.layout)
+            except TypeError:
+                continue
+            assert not getattr(f, "AOT", False), "accepted an array of the wrong kind"
+        print("ok")
+    """
+    run = _fresh_process(code)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr
+
+
 def test_a_per_network_module_only_for_jobs_that_repay_its_compile():
     from symprop.codegen.options import (
         LOOPS_MIN_FLOP,

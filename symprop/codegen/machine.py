@@ -27,7 +27,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import numpy as np
 
@@ -164,7 +164,9 @@ def _import(path: Path, record: dict, name: str) -> ModuleType | None:
     the module, whose functions numba loads from its cache."""
     extension = record.get("extension")
     if extension is None:
-        return import_file(path, name)
+        module = import_file(path, name)
+        module.UNCHECKED = module       # numba's dispatchers check types themselves
+        return module
     with _IMPORT_LOCK:
         if name in sys.modules:
             return sys.modules[name]
@@ -180,10 +182,37 @@ def _import(path: Path, record: dict, name: str) -> ModuleType | None:
         module.__file__ = str(path)
         module.EXTENSION = str(path.parent / extension["file"])
         module.AOT = True
-        for export in EXPORTS:
-            setattr(module, export, getattr(compiled, export))
+        # a compiled export trusts its arguments' types (a float32 array where float64 is
+        # declared reads past its end): the module's names check them; `NetworkKernels`, which
+        # makes its arrays itself, calls the exports unchecked
+        module.UNCHECKED = SimpleNamespace(**{e: getattr(compiled, e) for e in EXPORTS})
+        for export, example in _examples(record["dtype"]).items():
+            setattr(module, export, _checked(getattr(compiled, export), export, example))
         sys.modules[name] = module
         return module
+
+
+def _checked(export, name: str, example: tuple):
+    """``export`` behind a check that each array argument is an ndarray of the declared dtype
+    and dimensions, C-contiguous, aligned and writeable (TypeError otherwise)."""
+    arrays = tuple((i, a.dtype, a.ndim) for i, a in enumerate(example)
+                   if isinstance(a, np.ndarray))
+    count = len(example)
+
+    def call(*args):
+        if len(args) != count:
+            raise TypeError(f"{name}() takes {count} arguments ({len(args)} given)")
+        for i, dtype, ndim in arrays:
+            a = args[i]
+            if not (type(a) is np.ndarray and a.dtype == dtype and a.ndim == ndim
+                    and a.flags.c_contiguous and a.flags.aligned and a.flags.writeable):
+                raise TypeError(f"{name}(): argument {i} must be a writeable C-contiguous "
+                                f"{ndim}-d {dtype} array")
+        return export(*args)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = export.__doc__
+    return call
 
 
 def _build(dtype: str, path: Path, manifest: Path, name: str,
