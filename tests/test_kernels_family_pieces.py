@@ -66,7 +66,7 @@ CASES = [(("softsign",), "leaky", "huber"), (("swish", "elu"), "linear", "sse"),
 
 
 def network(hidden, out, loss, widths=(4, 3)) -> Network:
-    layers = [Dense(w, own(a), bias=i % 2 == 0) for i, (a, w) in enumerate(zip(hidden, widths))]
+    layers = [Dense(widths[i], own(a), bias=i % 2 == 0) for i, a in enumerate(hidden)]
     return Network(inputs=3, layers=[*layers, Dense(2, own(out))], loss=own(loss))
 
 
@@ -220,7 +220,8 @@ def test_a_second_network_with_the_same_rows_compiles_nothing(tmp_path):
 def test_a_tampered_piece_is_rebuilt(tmp_path):
     key = own("softsign")
     folder = tmp_path / "pieces"
-    module = pieces.load_piece("activation", key, "float64", folder)
+    module = pieces.load_piece("activation", key, "float64", folder, machine._problem,
+                               machine._build_lock)
     path = Path(module.__file__)
     manifest = path.with_suffix(".json")
     assert machine._problem(path, manifest) is None

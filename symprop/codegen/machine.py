@@ -197,8 +197,8 @@ class _Pieces:
 
         if (kind, key) not in self.loaded:
             folder = pieces.piece_folder(self.family.__file__)
-            self.loaded[kind, key] = pieces.load_piece(kind, key, _dtype_name(self.family),
-                                                       folder)
+            self.loaded[kind, key] = pieces.load_piece(
+                kind, key, _dtype_name(self.family), folder, _problem, _build_lock)
         return pieces.addresses(self.loaded[kind, key])
 
 

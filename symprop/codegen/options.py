@@ -106,8 +106,9 @@ def choose_family(network, dtype: str, shape: str | None, fastmath: bool = False
     """Train on the per-machine family (nothing to compile) rather than a per-network module?
 
     ``shape="family"`` asks for it (SpecError when the network needs something it lacks);
-    None takes it whenever it can (`family_refusals` finds nothing; no thread count, no fastmath,
-    no request for an ahead-of-time per-network build). "unrolled" and "loops" ask for a per-network module.
+    None takes it whenever it can (`family_refusals` finds nothing; no thread count, no
+    fastmath, no request for an ahead-of-time per-network build). "unrolled" and "loops" ask
+    for a per-network module.
     """
     if shape is not None and shape != FAMILY:
         return False

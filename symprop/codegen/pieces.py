@@ -1,13 +1,14 @@
 """A user's own element-wise row on the per-machine kernels: one small piece, once per machine.
 
-    <family folder>/pieces/activation_<digest>_<dtype>.py    @cfunc value(z), derivative(y, z, back)
-    <family folder>/pieces/loss_<digest>_<dtype>.py          @cfunc value(y, d, K), derivative(y, d, K)
-    <…>.json                                                  its manifest (as the family's)
+    <family folder>/pieces/activation_<digest>_<dtype>.py   value(z), derivative(y, z, back)
+    <family folder>/pieces/loss_<digest>_<dtype>.py         value(y, d, K), derivative(y, d, K)
+    <…>.json                                                its manifest (as the family's)
 
 A piece is rendered from the row's formulas with the family's printers (`family.
 activation_formulas` / `loss_formulas`: f and the derived δ, the term and dE/dy), written
 atomically, compiled by numba into its cache once (C functions, ``cache=True``) and verified on
-every load like the family (`machine._problem`). The family calls a piece through the addresses
+every load like the family (with the family's own check and lock, which `machine` hands in:
+this module never imports `machine`). The family calls a piece through the addresses
 `addresses` returns, which `machine.NetworkKernels` puts in the layout table: a second network
 with the same row, whatever its widths or depth, compiles nothing. The ``<digest>`` is the row's
 content hash, so one name with two formulas is two pieces.
@@ -19,6 +20,8 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import ModuleType
 
@@ -70,10 +73,12 @@ def piece_folder(family_file: str | Path) -> Path:
     return Path(family_file).parent / "pieces"
 
 
-def load_piece(kind: str, key: str, dtype: str, folder: Path) -> ModuleType:
+def load_piece(kind: str, key: str, dtype: str, folder: Path,
+               problem: Callable[[Path, Path], str | None],
+               lock: Callable[[Path], AbstractContextManager]) -> ModuleType:
     """The compiled piece of row ``key`` in ``folder``: imported (numba loads its cache), or
-    built under the folder's lock (another process building it is waited for)."""
-    from . import machine
+    built under ``lock(folder)`` (another process building it is waited for). ``problem(path,
+    manifest)``: why a built piece cannot be trusted (`machine._problem`)."""
     from .cache import _IMPORT_LOCK, import_file
 
     digest = key.rpartition("@")[2]
@@ -84,12 +89,12 @@ def load_piece(kind: str, key: str, dtype: str, folder: Path) -> ModuleType:
     with _IMPORT_LOCK:
         if name in sys.modules:
             return sys.modules[name]
-    if machine._problem(path, manifest) is not None:
-        with machine._build_lock(folder):
-            problem = machine._problem(path, manifest)     # another process may have built it
-            if problem is not None:
+    if problem(path, manifest) is not None:
+        with lock(folder):
+            why = problem(path, manifest)      # another process may have built it meanwhile
+            if why is not None:
                 if manifest.exists() or path.exists():
-                    print(f"symprop: the piece {path.name} cannot be used ({problem}); "
+                    print(f"symprop: the piece {path.name} cannot be used ({why}); "
                           "rebuilding it", file=sys.stderr, flush=True)
                 return _build(kind, key, dtype, path, manifest, name)
     return import_file(path, name)
