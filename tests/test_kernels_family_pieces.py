@@ -242,3 +242,25 @@ def test_golden_piece():
     assert path.exists(), f"{path} is missing: run `make golden`"
     assert source == path.read_text(encoding="utf-8"), \
         "generated code changed: review the diff, then `make golden`"
+
+
+def test_two_processes_building_one_piece_at_once(tmp_path):
+    """One builds under the lock, the other waits and finds it built: one build line, one
+    sound piece, the same function in both."""
+    code = textwrap.dedent(f"""
+        from pathlib import Path
+        from symprop.codegen import machine, pieces
+        from symprop.derive import rules
+        key = rules.Activation.from_formula("softsign", {FORMULAS["softsign"]!r}).key
+        m = pieces.load_piece("activation", key, "float32", Path({str(tmp_path)!r}),
+                              machine._problem, machine._build_lock)
+        print(m.value(2.0))
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [proc.communicate(timeout=300) for proc in procs]
+    assert all(proc.returncode == 0 for proc in procs), outs
+    assert [float(out) for out, _ in outs] == [pytest.approx(2 / 3)] * 2
+    assert "".join(err for _, err in outs).count("symprop: building") == 1
+    path = next(tmp_path.glob("activation_*_float32.py"))
+    assert machine._problem(path, path.with_suffix(".json")) is None
