@@ -47,6 +47,7 @@ bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python -m benchmarks.time_to_trained --repeats 3 \
 	    --peers-python $(BENCH_VENV)/bin/python --out reports/time-to-trained-table.md
 	$(BENCH_VENV)/bin/python -m benchmarks.own_rows --out reports/own-rows.md
+	$(BENCH_VENV)/bin/python -m benchmarks.custom_rows_family
 
 bench-quick: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python -m benchmarks.run --quick --out reports/benchmarks-quick.md

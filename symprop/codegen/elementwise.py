@@ -215,7 +215,7 @@ def range_midpoint(f: sp.Expr) -> float | None:
     """The middle of f's range when f is bounded on both sides (keyed by the formula itself)."""
     try:
         lo, hi = _at_infinity(f, -sp.oo), _at_infinity(f, sp.oo)
-    except (NotImplementedError, ValueError):
+    except (NotImplementedError, ValueError, TypeError):     # TypeError: a Piecewise at ±oo
         return None
     if lo.is_finite and hi.is_finite:
         return float((lo + hi) / 2)

@@ -10,8 +10,12 @@ activation, loss) pair's loss term and δ) come from the derivation of a symboli
 output count is a symbol ``K``, read by the kernel at run time (mse's 1/K) — and compiled once
 per machine (`machine.py`).
 
-Only built-in rows are in it (their formulas are in the generator's fingerprint); a network
-with a registered row, or with a ReLU derivative at 0 other than 0, gets per-network kernels.
+Only built-in rows are compiled into it (their formulas are in the generator's fingerprint). A
+user's own element-wise row is a small piece compiled once per machine (`pieces.py`) that the
+family calls through a C address in the layout table (activation code ``CUSTOM``); an output
+layer with such a row takes the *generic* pair, err += term(y, d, K), δ = f'(y, z) · dE/dy,
+each factor either a built-in row's lines below or the piece. `options.supports` says which
+networks stay on per-network kernels (layerwise rows of one's own, ReLU'(0) other than 0, …).
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ from .printer import TempNames, code, print_block
 ACTIVATIONS: tuple[str, ...] = tuple(n for n, row in BUILTIN_ACTIVATION_ROWS.items()
                                      if row.differentiable)
 LOSSES: tuple[str, ...] = tuple(n for n, row in BUILTIN_LOSS_ROWS.items() if row.differentiable)
+CUSTOM = len(ACTIVATIONS)           # the activation code of a user's row (a piece's address)
+N_PAIRS = len(ACTIVATIONS) * len(LOSSES)   # pair codes from here on: generic, N_PAIRS + loss
+CUSTOM_LOSS = len(LOSSES)           # the loss code, in a generic pair, of a user's loss
 RELU_AT_ZERO = 0        # the ReLU derivative at 0 the family is derived with (the spec default)
 SMALL_PRODUCT = 4096    # multiply-adds up to which the family's products are plain loops
 
@@ -56,6 +63,25 @@ def _symbolic_network(activations: tuple[str, ...], loss: str) -> SimpleNamespac
         relu_at_zero=sp.Integer(RELU_AT_ZERO), notation=dict(NOTATION_DEFAULTS), name="family")
 
 
+def activation_formulas(name: str) -> tuple[sp.Expr, sp.Expr]:
+    """An element-wise row's f(z) as kernels evaluate it and its hidden δ = f' · back (in
+    ``y``, ``z``, ``back``), from the derivation of a network with this hidden activation."""
+    hidden = derive(_symbolic_network((name, "linear"), "sse")).layers[0]
+    _, delta, _ = index_form(hidden, 2)
+    return forward_formula(name), delta
+
+
+def loss_formulas(loss: str) -> tuple[sp.Expr, sp.Expr]:
+    """A loss's term and dE/dy for one output (in ``y``, ``d``, ``K``; logs clipped at EPS),
+    dE/dy from the derivation of a linear output with this loss (its δ)."""
+    out = derive(_symbolic_network(("linear",), loss)).layers[0]
+    _, slope, sums = index_form(out, 1, extra=frozenset({K}))
+    if sums:
+        raise ValueError(f"loss {loss}: dE/dy couples the outputs; not element-wise")
+    term, _ = loss_term(loss, "linear", K)
+    return term, slope
+
+
 def _activation_entry(code_: int, name: str, dtype: str) -> dict:
     row = BUILTIN_ACTIVATION_ROWS[name]
     entry = {"code": code_, "name": name, "layerwise": row.layerwise}
@@ -63,12 +89,9 @@ def _activation_entry(code_: int, name: str, dtype: str) -> dict:
         entry["kernel"] = code(row.definition(Z).xreplace({Z: sp.Symbol("shifted")}), dtype, True)
         entry["needs_z"] = False
         return entry
-    block = print_block([("A[r, k]", forward_formula(name))], dtype, TempNames(f"_f{code_}_"),
-                        vector_math=True)
+    act, delta = activation_formulas(name)
+    block = print_block([("A[r, k]", act)], dtype, TempNames(f"_f{code_}_"), vector_math=True)
     entry["act_lines"] = block.lines()
-    # the hidden δ = f' · back: from the derivation of a network with this hidden activation
-    hidden = derive(_symbolic_network((name, "linear"), "sse")).layers[0]
-    _, delta, _ = index_form(hidden, 2)
     block = print_block([("delta", delta)], dtype, TempNames(f"_h{code_}_"), vector_math=True)
     entry["delta_lines"] = block.lines()
     entry["needs_z"] = Z in delta.free_symbols
@@ -98,6 +121,14 @@ def _pair_entry(code_: int, activation: str, loss: str, dtype: str) -> dict:
     }
 
 
+def _loss_entry(code_: int, loss: str, dtype: str) -> dict:
+    """One built-in loss for the generic pair: its term and dE/dy for one output."""
+    term, slope = loss_formulas(loss)
+    block = print_block([("err", term), ("slope", slope)], dtype, TempNames(f"_g{code_}_"),
+                        vector_math=True)
+    return {"code": code_, "name": loss, "lines": block.lines()}
+
+
 def midpoints() -> tuple[float | None, ...]:
     """Per activation: the middle of its range where it is bounded (the classifier's threshold)."""
     return tuple(None if BUILTIN_ACTIVATION_ROWS[a].layerwise else
@@ -115,6 +146,8 @@ def family_source(dtype: str) -> FamilySource:
         "version": __version__, "dtype": dtype, "dt": f"np.{dtype}",
         "njit": '@njit(cache=True, error_model="numpy")',
         "activations": activations, "pairs": pairs,
+        "losses": [_loss_entry(i, loss, dtype) for i, loss in enumerate(LOSSES)],
+        "custom": CUSTOM, "n_pairs": N_PAIRS, "custom_loss": CUSTOM_LOSS,
         "activation_names": repr(ACTIVATIONS), "loss_names": repr(LOSSES),
         "needs_z": repr(tuple(a["needs_z"] for a in activations)),
         "layerwise": repr(tuple(a["layerwise"] for a in activations)),

@@ -386,7 +386,9 @@ def finish_module(source: str, what: str) -> str:
     """A rendered module with its imports filled in and parsed: exactly the shared helpers it
     calls (the `support` ones, and the vectorisable exp/tanh of `vector_math`, both compiled
     once per machine). A module that does not parse is a generator bug, never the user's."""
-    imports = [_import_line("symprop.codegen.support", called(source, support_helpers()))]
+    imports = []
+    if support := called(source, support_helpers()):     # a piece may call none
+        imports.append(_import_line("symprop.codegen.support", support))
     if helpers := helpers_called(source):
         imports.append(_import_line("symprop.codegen.vector_math", helpers))
     source = source.replace(IMPORTS_HERE, "\n".join(imports), 1)

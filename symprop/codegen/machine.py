@@ -40,7 +40,7 @@ from .verify import sha256 as _sha256
 
 SHAPE = "family"
 LOCK_SECONDS = 600          # a build holding the lock longer than this is taken to be dead
-N_COLUMNS = 7               # the layout table's columns (the module's FAN_IN … KEEP_Z)
+N_COLUMNS = 11              # the layout table's columns (the module's FAN_IN … DLOSS_ADDR)
 
 
 ENV_VAR = "SYMPROP_MACHINE_DIR"
@@ -267,7 +267,8 @@ EXPORTS = ("forward", "loss", "backward", "train_epochs")
 def _examples(dtype: str) -> dict[str, tuple]:
     """Arguments of every entry point, of the types `NetworkKernels` passes, on a tiny network."""
     dt = np.dtype(dtype)
-    layout = np.array([[2, 2, 0, 4, 1, 0, 0], [2, 2, 6, -1, 5, 2, 1]], dtype=np.int64)
+    layout = np.zeros((2, N_COLUMNS), dtype=np.int64)
+    layout[:, :7] = [[2, 2, 0, 4, 1, 0, 0], [2, 2, 6, -1, 5, 2, 1]]
     theta = np.linspace(-0.5, 0.5, 10).astype(dt)
     X = np.ones((3, 2), dtype=dt)
     Y = np.eye(3, 2, dtype=dt)
@@ -295,6 +296,30 @@ def _compile_all(module: ModuleType, dtype: str) -> None:
 
 
 # -- one network on the family -----------------------------------------------------------------
+class _Pieces:
+    """The compiled pieces of one network's own rows, loaded on first need (numba imported only
+    then: a network of built-in rows never needs it)."""
+
+    def __init__(self, family: ModuleType) -> None:
+        self.family = family
+        self.loaded: dict[tuple[str, str], ModuleType] = {}
+
+    def addresses(self, kind: str, key: str) -> tuple[int, int]:
+        from . import pieces
+
+        if (kind, key) not in self.loaded:
+            folder = pieces.piece_folder(self.family.__file__)
+            self.loaded[kind, key] = pieces.load_piece(
+                kind, key, _dtype_name(self.family), folder,
+                lambda path, manifest: _problem(path, manifest)[1],
+                lambda where: _build_lock(where, "pieces"))
+        return pieces.addresses(self.loaded[kind, key])
+
+
+def _dtype_name(family: ModuleType) -> str:
+    return np.dtype(family.DTYPE).name
+
+
 class NetworkKernels:
     """One network on the family: the interface of a per-network module (``forward(X,
     *params)``, ``train_epochs(X, Y, *params, *velocities, …)``, ``CLASSIFIER``, …), with the
@@ -313,7 +338,7 @@ class NetworkKernels:
         self.N_INPUTS, self.N_OUTPUTS = network.n_inputs, network.sizes[-1]
         self.DTYPE = family.DTYPE
         act_code = {a: i for i, a in enumerate(family.ACTIVATIONS)}
-        loss_code = family.LOSSES.index(network.loss)
+        pieces = _Pieces(family)
         rows, offset, row_offset = [], 0, 0
         depth = network.depth
         for l, lay in enumerate(network.layers, start=1):
@@ -322,11 +347,20 @@ class NetworkKernels:
             b_off = -1
             if lay.bias:
                 b_off, offset = offset, offset + lay.units
-            code = act_code[lay.activation]
-            keep_z = l == depth or family.NEEDS_Z[code]
-            rows.append([fan_in, lay.units, w_off, b_off, code, row_offset, int(keep_z)])
+            code = act_code.get(lay.activation, family.CUSTOM)
+            f_addr, df_addr = 0, 0
+            if code == family.CUSTOM:       # a user's row: its piece, compiled once per machine
+                f_addr, df_addr = pieces.addresses("activation", lay.activation)
+            keep_z = l == depth or code == family.CUSTOM or family.NEEDS_Z[code]
+            rows.append([fan_in, lay.units, w_off, b_off, code, row_offset, int(keep_z),
+                         f_addr, df_addr, 0, 0])
             row_offset += lay.units
         self.layout = np.array(rows, dtype=np.int64).reshape(depth, N_COLUMNS)
+        loss_code = family.LOSSES.index(network.loss) if network.loss in family.LOSSES \
+            else family.CUSTOM_LOSS
+        if loss_code == family.CUSTOM_LOSS:
+            self.layout[-1, family.LOSS_ADDR:family.DLOSS_ADDR + 1] = \
+                pieces.addresses("loss", network.loss)
         self.size = offset
         self._slices, start = [], 0
         for shape in self.PARAM_SHAPES:
@@ -334,11 +368,19 @@ class NetworkKernels:
             self._slices.append((start, start + size, shape))
             start += size
         self._packed: list[tuple[np.ndarray, list[np.ndarray]]] = []
-        out_code = act_code[network.layers[-1].activation]
-        self.pair = out_code * len(family.LOSSES) + loss_code
+        out_code = int(self.layout[-1, family.ACT])
+        if out_code == family.CUSTOM or loss_code == family.CUSTOM_LOSS:
+            self.pair = family.N_PAIRS + loss_code          # the generic pair
+        else:
+            self.pair = out_code * len(family.LOSSES) + loss_code
+        self.pieces = pieces.loaded
+        out_piece = pieces.loaded.get(("activation", network.layers[-1].activation))
+        loss_piece = pieces.loaded.get(("loss", network.loss))
         classifier, midpoint = classification(
-            family.LAYERWISE[out_code], family.MIDPOINTS[out_code],
-            family.PROBABILISTIC[loss_code], network.sizes[-1])
+            False if out_piece else family.LAYERWISE[out_code],
+            out_piece.MIDPOINT if out_piece else family.MIDPOINTS[out_code],
+            loss_piece.PROBABILISTIC if loss_piece else family.PROBABILISTIC[loss_code],
+            network.sizes[-1])
         self.CLASSIFIER = classifier
         if midpoint is not None:
             self.MIDPOINT = midpoint

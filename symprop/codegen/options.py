@@ -31,7 +31,8 @@ class KernelShape:
 
 KERNEL_SHAPES: dict[str, KernelShape] = {row.name: row for row in (
     KernelShape("family", "family.py.jinja", False,
-                "built-in rows, ReLU'(0) = 0, no threads, fastmath or ahead-of-time build",
+                "built-in rows and your own element-wise rows (a piece each, compiled once "
+                "per machine), ReLU'(0) = 0, no threads, fastmath or ahead-of-time build",
                 "net.compile() by default; jobs below the lines of choose_shape_for_job"),
     KernelShape("unrolled", "unrolled.py.jinja", True,
                 f"at most {UNROLL_MAX_PARAMS} parameters, one thread",
@@ -39,7 +40,7 @@ KERNEL_SHAPES: dict[str, KernelShape] = {row.name: row for row in (
                 "that the family cannot hold; shape='unrolled'"),
     KernelShape("loops", "loops.py.jinja", True, "nothing",
                 "choose_shape_for_job from LOOPS_MIN_FLOP; larger networks the family cannot "
-                "hold (threads, fastmath, custom rows); shape='loops'"),
+                "hold (threads, fastmath, layerwise rows of your own); shape='loops'"),
 )}
 SHAPES = tuple(name for name, row in KERNEL_SHAPES.items() if row.per_network)
 
@@ -60,17 +61,44 @@ def choose_shape(network, shape: str | None = None) -> str:
 
 
 def supports(network) -> bool:
-    """Is ``network`` made of rows the family holds (built-in, differentiable, ReLU'(0) = 0)?"""
+    """Can the family train ``network`` (`family_refusals` finds nothing)?"""
+    return not family_refusals(network)
+
+
+def family_refusals(network) -> list[str]:
+    """Why the per-machine family cannot train ``network`` (empty: it can). It holds the
+    built-in rows with ReLU'(0) = 0, and a user's own element-wise, differentiable rows as
+    pieces compiled once per machine (`pieces.py`); the rest gets per-network modules."""
+    reasons = []
     for lay in network.layers:
         traits = activation_traits(lay.activation)
-        if traits is None or not traits.differentiable or \
-                not is_builtin_activation(lay.activation):
-            return False                          # unknown, a threshold unit, or a new row
+        if traits is None or not traits.differentiable:
+            reasons.append(f"{lay.activation}: unknown or not differentiable")
+        elif not is_builtin_activation(lay.activation):
+            reasons.extend(_own_activation_refusals(network, lay.activation))
     loss = loss_traits(network.loss)
-    if loss is None or not loss.differentiable or not is_builtin_loss(network.loss):
-        return False
-    return network.relu_at_zero == 0 or not any(lay.activation == "relu"
-                                                 for lay in network.layers)
+    if loss is None or not loss.differentiable:
+        reasons.append(f"loss {network.loss}: unknown or not differentiable")
+    elif not is_builtin_loss(network.loss):
+        out = activation_traits(network.layers[-1].activation)
+        if out is not None and out.layerwise:
+            # a layerwise output's δ couples the outputs through the loss: no element-wise piece
+            reasons.append(f"your loss {network.loss} after a layerwise output activation")
+    if network.relu_at_zero != 0 and any(lay.activation == "relu" for lay in network.layers):
+        reasons.append("ReLU'(0) other than 0")
+    return list(dict.fromkeys(reasons))
+
+
+def _own_activation_refusals(network, key: str) -> list[str]:
+    from ..derive import rules
+
+    row = rules.ACTIVATIONS[key]
+    if row.layerwise:
+        return [f"{key}: a layerwise row of your own (each output reads the whole layer)"]
+    if row.kinks and row.derivative_at_kinks is None and network.relu_at_zero != 0:
+        # the piece is derived with f' = 0 at an undeclared kink, as ReLU'(0) in the family
+        return [f"{key}: a kink without a declared derivative, and ReLU'(0) other than 0"]
+    return []
 
 
 def choose_family(network, dtype: str, shape: str | None, fastmath: bool = False,
@@ -78,8 +106,9 @@ def choose_family(network, dtype: str, shape: str | None, fastmath: bool = False
     """Train on the per-machine family (nothing to compile) rather than a per-network module?
 
     ``shape="family"`` asks for it (SpecError when the network needs something it lacks);
-    None takes it whenever it can: every built-in row, no thread count, no fastmath, no request for
-    an ahead-of-time per-network build. "unrolled" and "loops" ask for a per-network module.
+    None takes it whenever it can (`family_refusals` finds nothing; no thread count, no
+    fastmath, no request for an ahead-of-time per-network build). "unrolled" and "loops" ask
+    for a per-network module.
     """
     if shape is not None and shape != FAMILY:
         return False
@@ -88,8 +117,10 @@ def choose_family(network, dtype: str, shape: str | None, fastmath: bool = False
     if shape == FAMILY and not fits:
         if dtype not in DTYPES or network.is_perceptron:
             check_options(network, dtype, "loops")
-        raise SpecError("the per-machine kernels hold only built-in rows, one thread, "
-                        "no fastmath, no ahead-of-time build and ReLU'(0) = 0", key="shape",
+        reasons = family_refusals(network) if dtype in DTYPES else []
+        raise SpecError("the per-machine kernels hold built-in rows and your own element-wise "
+                        "ones, one thread, no fastmath, no ahead-of-time build and ReLU'(0) = 0"
+                        + (f" (here: {'; '.join(reasons)})" if reasons else ""), key="shape",
                         expected='"unrolled" or "loops" for this network')
     return fits
 

@@ -250,3 +250,36 @@ float64_from_bits = intrinsic(_from_bits(types.float64))
 float64_from_bits.__doc__ = "The float64 whose bits are the integer's low 64 bits (a bitcast)."
 float32_from_bits = intrinsic(_from_bits(types.float32))
 float32_from_bits.__doc__ = "The float32 whose bits are the integer's low 32 bits (a bitcast)."
+
+
+# -- calling a compiled C function by its address: a user's own row, compiled once per machine
+# as a `@cfunc` piece (`pieces.py`), reached from the per-machine kernels through an int64 in
+# the layout table. A plain address, not a Python object: an ahead-of-time build can call it too.
+def _c_call(address, args):
+    """The signature and codegen of a call to ``dtype f(dtype, …)`` at an integer address."""
+    if not isinstance(address, types.Integer) or not args:
+        return None
+    dtype = args[0]
+    if dtype not in _BITS or any(a != dtype for a in args):
+        return None
+
+    def codegen(context, builder, signature, llvm_args):
+        from llvmlite import ir
+
+        float_type = context.get_value_type(dtype)
+        function_type = ir.FunctionType(float_type, [float_type] * len(args))
+        pointer = builder.inttoptr(llvm_args[0], function_type.as_pointer())
+        return builder.call(pointer, list(llvm_args[1:]))
+    return dtype(address, *args), codegen
+
+
+@intrinsic
+def call_f1(typingctx, address, x):
+    """f(x) for the C function ``double f(double)`` (float f(float)) at ``address``."""
+    return _c_call(address, (x,))
+
+
+@intrinsic
+def call_f3(typingctx, address, a, b, c):
+    """f(a, b, c) for the C function of three floats (one dtype) at ``address``."""
+    return _c_call(address, (a, b, c))

@@ -13,8 +13,12 @@ backward(X, Y, theta, layout, pair, grad)     batch-mean gradient into grad (the
                                               returns the mean loss
 train_epochs(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs, batch_size, lr,
              momentum, shuffle, state, order, loss_hist, acc_hist) -> epochs done
-``pair`` = the last layer's activation code × len(LOSSES) + the loss code; ``classify``:
-0 regressor, 1 one output against ``midpoint``, 2 the largest output.
+``pair`` = the last layer's activation code × len(LOSSES) + the loss code, or, where the output
+activation or the loss is a user's own row, N_PAIRS + the loss code (CUSTOM_LOSS for one's own):
+the generic pair. ``classify``: 0 regressor, 1 one output against ``midpoint``, 2 the largest
+output. A user's own element-wise row (activation code CUSTOM) is a compiled C function whose
+address is in the layout table (`symprop.codegen.pieces`: f(z), δ(y, z, back); a loss's
+term(y, d, K), dE/dy(y, d, K)).
 """
 
 import math
@@ -22,8 +26,9 @@ import math
 import numpy as np
 from numba import njit
 
-from symprop.codegen.support import (copy_into, empty_matrix, empty_vector, matmul_nn, matmul_nt,
-                                     matmul_tn, sgd_step, shuffle_order, step_weights)
+from symprop.codegen.support import (call_f1, call_f3, copy_into, empty_matrix, empty_vector,
+                                     matmul_nn, matmul_nt, matmul_tn, sgd_step, shuffle_order,
+                                     step_weights)
 from symprop.codegen.vector_math import exp_float64, tanh_float64
 
 DTYPE = np.float64
@@ -35,9 +40,13 @@ MIDPOINTS = (None, 0.5, 0.0, None, None, None)      # middle of the range
 PROBABILISTIC = (False, False, True, True)
 RELU_AT_ZERO = 0      # ReLU'(0) these kernels use
 EPS = 2.220446049250313e-16      # logs in the loss see max(., EPS): saturated outputs give no inf
-# the layout table's columns
+CUSTOM = 6      # the activation code of a user's row: f and δ at F_ADDR, DF_ADDR
+N_PAIRS = 24      # pair codes from N_PAIRS on are generic: N_PAIRS + the loss code
+CUSTOM_LOSS = 4      # a user's loss: term and dE/dy at LOSS_ADDR, DLOSS_ADDR
+# the layout table's columns (the addresses: 0 where a layer has no piece)
 FAN_IN, UNITS, W_OFF, B_OFF, ACT, ROW_OFF, KEEP_Z = 0, 1, 2, 3, 4, 5, 6
-N_COLUMNS = 7
+F_ADDR, DF_ADDR, LOSS_ADDR, DLOSS_ADDR = 7, 8, 9, 10
+N_COLUMNS = 11
 SMALL_PRODUCT = 4096      # multiply-adds up to which plain loops replace a BLAS call
 
 
@@ -144,8 +153,8 @@ def rows_of(buffer, layout, l, capacity, rows):
 
 # -- the per-row pieces, one branch per rule table row -----------------------------------------
 @njit(cache=True, error_model="numpy")
-def activate(act, bias, keep_z, Z, A, b, log_norm):
-    """A = f(Z + b) row by row (Z + b stored back into Z if ``keep_z``)."""
+def activate(act, f_addr, bias, keep_z, Z, A, b, log_norm):
+    """A = f(Z + b) row by row (Z + b stored back into Z if ``keep_z``); CUSTOM: f at f_addr."""
     rows, units = Z.shape
     if act == 0:      # linear
         if not bias:
@@ -255,10 +264,19 @@ def activate(act, bias, keep_z, Z, A, b, log_norm):
                 A[r, k] /= total
             # ln of the normaliser, for ln y[k] = net[k] - log_norm in the loss (log-sum-exp)
             log_norm[r] = top + math.log(total)
+    else:      # a user's row: its compiled piece
+        for r in range(rows):
+            for k in range(units):
+                z = Z[r, k]
+                if bias:
+                    z += b[k]
+                    if keep_z:
+                        Z[r, k] = z
+                A[r, k] = call_f1(f_addr, z)
 
 
 @njit(cache=True, error_model="numpy")
-def hidden_delta(act, D, A, Z):
+def hidden_delta(act, df_addr, D, A, Z):
     """D = f'(·) × D in place: D holds Σ_k w_(k,j) δ_k of the layer above on entry."""
     rows, units = D.shape
     if act == 0:      # linear
@@ -295,14 +313,74 @@ def hidden_delta(act, D, A, Z):
                 y = A[r, k]
                 delta = back*(1.0 - exp_float64(-y))
                 D[r, k] = delta
+    else:      # a user's row: δ(y, z, back) of its compiled piece
+        for r in range(rows):
+            for k in range(units):
+                D[r, k] = call_f3(df_addr, A[r, k], Z[r, k], D[r, k])
 
 
 @njit(cache=True, error_model="numpy")
-def output_delta(pair, Z, A, T, D, log_norm, scale):
+def times_fprime(act, df_addr, y, z, back):
+    """f'(·) × back for one output of an element-wise row (the generic pair's δ)."""
+    if act == 0:      # linear
+        delta = back
+    elif act == 1:      # sigmoid
+        delta = back*y*(1.0 - y)
+    elif act == 2:      # tanh
+        delta = back*(1.0 - (y*y))
+    elif act == 3:      # relu
+        delta = back*np.float64(y > 0.0)
+    elif act == 4:      # softplus
+        delta = back*(1.0 - exp_float64(-y))
+    else:
+        delta = call_f3(df_addr, y, z, back)
+    return delta
+
+
+@njit(cache=True, error_model="numpy")
+def loss_and_slope(loss_code, term_addr, slope_addr, y, d, K):
+    """One output's loss term and dE/dy (the generic pair's); CUSTOM_LOSS: the piece's."""
+    if loss_code == 0:      # sse
+        _g0_0 = -d + y
+        err = 0.5*(_g0_0*_g0_0)
+        slope = _g0_0
+    elif loss_code == 1:      # mse
+        _g1_0 = (1.0/K)
+        _g1_1 = -d + y
+        err = _g1_0*(_g1_1*_g1_1)
+        slope = 2.0*_g1_0*_g1_1
+    elif loss_code == 2:      # log
+        _g2_0 = y - 1.0
+        err = -d*math.log(max(EPS, y)) - (1.0 - d)*math.log(max(EPS, -_g2_0))
+        slope = (d - y)/(_g2_0*y)
+    elif loss_code == 3:      # cross-entropy
+        err = -d*math.log(max(EPS, y))
+        slope = -d/y
+    else:
+        err = call_f3(term_addr, y, d, K)
+        slope = call_f3(slope_addr, y, d, K)
+    return err, slope
+
+
+@njit(cache=True, error_model="numpy")
+def output_delta(pair, layout, Z, A, T, D, log_norm, scale):
     """The output layer's δ × scale into D; returns the summed loss of the rows."""
     rows, units = A.shape
     K = DTYPE(units)
     loss_sum = 0.0
+    if pair >= N_PAIRS:      # generic: a user's row at the output (element-wise only)
+        last = layout.shape[0] - 1
+        act, df_addr = layout[last, ACT], layout[last, DF_ADDR]
+        term_addr, slope_addr = layout[last, LOSS_ADDR], layout[last, DLOSS_ADDR]
+        for r in range(rows):
+            err = 0.0
+            for k in range(units):
+                term, slope = loss_and_slope(pair - N_PAIRS, term_addr, slope_addr, A[r, k],
+                                             T[r, k], K)
+                err += term
+                D[r, k] = scale * times_fprime(act, df_addr, A[r, k], Z[r, k], slope)
+            loss_sum += err
+        return loss_sum
     if pair == 0:      # linear with sse
         for r in range(rows):
             err = 0.0
@@ -616,7 +694,7 @@ def forward_pass(xs, theta, layout, Zs, As, log_norm, capacity):
         Z = rows_of(Zs, layout, l, capacity, rows)
         A = rows_of(As, layout, l, capacity, rows)
         product_nt(below, weights_of(theta, layout, l), Z)
-        activate(layout[l, ACT], layout[l, B_OFF] >= 0, layout[l, KEEP_Z] != 0, Z, A,
+        activate(layout[l, ACT], layout[l, F_ADDR], layout[l, B_OFF] >= 0, layout[l, KEEP_Z] != 0, Z, A,
                  bias_of(theta, layout, l), log_norm)
         below = A
     return below
@@ -645,7 +723,7 @@ def loss(X, Y, theta, layout, pair):
     log_norm = empty_vector(rows, DTYPE)
     out = forward_pass(X, theta, layout, Zs, As, log_norm, rows)
     D = empty_matrix(rows, Y.shape[1], DTYPE)
-    return output_delta(pair, rows_of(Zs, layout, last, rows, rows), out, Y, D, log_norm,
+    return output_delta(pair, layout, rows_of(Zs, layout, last, rows, rows), out, Y, D, log_norm,
                         1.0) / rows
 
 
@@ -660,7 +738,7 @@ def backward(X, Y, theta, layout, pair, grad):
     Ds = empty_vector(rows * width, DTYPE)
     log_norm = empty_vector(rows, DTYPE)
     out = forward_pass(X, theta, layout, Zs, As, log_norm, rows)
-    loss_sum = output_delta(pair, rows_of(Zs, layout, last, rows, rows), out, Y,
+    loss_sum = output_delta(pair, layout, rows_of(Zs, layout, last, rows, rows), out, Y,
                             rows_of(Ds, layout, last, rows, rows), log_norm,
                             1.0 / DTYPE(rows))
     for l in range(last, -1, -1):
@@ -672,7 +750,8 @@ def backward(X, Y, theta, layout, pair, grad):
         if l > 0:
             back = rows_of(Ds, layout, l - 1, rows, rows)
             product_nn(D, weights_of(theta, layout, l), back)
-            hidden_delta(layout[l - 1, ACT], back, rows_of(As, layout, l - 1, rows, rows),
+            hidden_delta(layout[l - 1, ACT], layout[l - 1, DF_ADDR], back,
+                         rows_of(As, layout, l - 1, rows, rows),
                          rows_of(Zs, layout, l - 1, rows, rows))
     return loss_sum / rows
 
@@ -729,8 +808,8 @@ def train_epochs(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs
                 # in order: the rows are already contiguous
                 xs, ys = X[start:start + rows], Y[start:start + rows]
             out = forward_pass(xs, theta, layout, Zs, As, log_norm, size)
-            loss_sum += output_delta(pair, rows_of(Zs, layout, last, size, rows), out, ys,
-                                     rows_of(Ds, layout, last, size, rows), log_norm,
+            loss_sum += output_delta(pair, layout, rows_of(Zs, layout, last, size, rows), out,
+                                     ys, rows_of(Ds, layout, last, size, rows), log_norm,
                                      1.0 / DTYPE(rows))
             correct += count_correct(out, ys, classify, midpoint)
             for l in range(last, -1, -1):
@@ -740,7 +819,7 @@ def train_epochs(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs
                     below = rows_of(As, layout, l - 1, size, rows)
                     back = rows_of(Ds, layout, l - 1, size, rows)
                     product_nn(D, W, back)
-                    hidden_delta(layout[l - 1, ACT], back, below,
+                    hidden_delta(layout[l - 1, ACT], layout[l - 1, DF_ADDR], back, below,
                                  rows_of(Zs, layout, l - 1, size, rows))
                 else:
                     below = xs
