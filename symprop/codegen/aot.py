@@ -91,12 +91,19 @@ def module_constants(source: Path) -> dict:
     tree = ast.parse(source.read_text(encoding="utf-8"), filename=str(source))
     constants = {}
     for node in tree.body:
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)):
-            try:
-                constants[node.targets[0].id] = ast.literal_eval(node.value)
-            except ValueError:
-                pass                                  # DTYPE = np.float64 and the like
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+            continue
+        target = node.targets[0]
+        try:
+            value = ast.literal_eval(node.value)
+        except ValueError:
+            continue                                  # DTYPE = np.float64 and the like
+        if isinstance(target, ast.Name):
+            constants[target.id] = value
+        elif (isinstance(target, ast.Tuple) and isinstance(value, tuple)
+              and len(value) == len(target.elts)
+              and all(isinstance(e, ast.Name) for e in target.elts)):
+            constants.update(zip((e.id for e in target.elts), value, strict=True))
     return constants
 
 

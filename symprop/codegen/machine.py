@@ -311,9 +311,18 @@ class _Pieces:
             folder = pieces.piece_folder(self.family.__file__)
             self.loaded[kind, key] = pieces.load_piece(
                 kind, key, _dtype_name(self.family), folder,
-                lambda path, manifest: _problem(path, manifest)[1],
-                lambda where: _build_lock(where, "pieces"))
+                piece_problem, piece_lock)
         return pieces.addresses(self.loaded[kind, key])
+
+
+def piece_problem(path: Path, manifest: Path) -> str | None:
+    """Why a built piece cannot be trusted (None: it can): the family's checks."""
+    return _problem(path, manifest)[1]
+
+
+def piece_lock(folder: Path):
+    """The lock a piece is built under."""
+    return _build_lock(folder, "pieces")
 
 
 def _dtype_name(family: ModuleType) -> str:
