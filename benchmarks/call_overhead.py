@@ -84,7 +84,9 @@ def measure(calls: int = 2000, epochs_list: tuple[int, ...] = (1, 500)) -> list[
     rows = []
     for label, shape in (("unrolled", "unrolled"), ("family", None)):
         kernels = net.compile(dtype="float64", shape=shape)
-        params = kernels.init_params(0)
+        # what a training loop hands back: the parameters a call returned
+        params, _ = kernels.train(kernels.init_params(0), X, Y, epochs=1, batch_size=BATCH,
+                                  learning_rate=LR)
         for epochs in epochs_list:
             bare = _bare(kernels, params, X, Y, epochs)
             train = kernels.train

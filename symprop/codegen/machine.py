@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import math
+import operator
 import os
 import sys
 import time
@@ -235,7 +236,14 @@ class NetworkKernels:
 
     # -- packing ---------------------------------------------------------------------------
     def pack(self, arrays) -> np.ndarray:
-        return np.concatenate([np.ravel(a) for a in arrays]).astype(self.DTYPE, copy=False)
+        """The arrays, flattened one after the other into one new array of our dtype. The
+        `views` made last (the same objects: a training loop hands back what it got) are a
+        copy of their flat array, cheaper than gathering them."""
+        if self._packed:
+            flat, views = self._packed[0]
+            if len(arrays) == len(views) and all(map(operator.is_, arrays, views)):
+                return flat.copy()
+        return np.concatenate(arrays, axis=None, dtype=self.DTYPE)
 
     def unpack_into(self, flat: np.ndarray, arrays) -> None:
         start = 0
@@ -244,19 +252,11 @@ class NetworkKernels:
             start += a.size
 
     def views(self, flat: np.ndarray) -> list[np.ndarray]:
-        """The parameters as views of one flat array (``Kernels.train`` trains on these, so
-        `train_epochs` finds them packed already and copies nothing)."""
+        """The parameters as views of one flat array (what ``Kernels.train`` returns); the
+        last ones are remembered for `pack`."""
         out = [flat[start:end].reshape(shape) for start, end, shape in self._slices]
-        self._packed = [*self._packed[-3:], (flat, out)]      # the last few, by identity
+        self._packed = [(flat, out)]
         return out
-
-    def _flat_of(self, arrays) -> np.ndarray | None:
-        """The flat array whose `views` ``arrays`` are (the same objects), or None."""
-        for flat, views in self._packed:
-            if len(views) == len(arrays) and all(
-                    a is v for a, v in zip(arrays, views, strict=True)):
-                return flat
-        return None
 
     # -- the per-network module's functions ------------------------------------------------
     def _writable(self, *arrays):
@@ -289,20 +289,27 @@ class NetworkKernels:
         return value
 
     def train_epochs(self, X, Y, *args):
+        """The per-network module's ``train_epochs``: the parameter and velocity arrays are
+        packed for the call and the trained values copied back into them."""
         n = len(self.PARAMS)
         params, velocities = args[:n], args[n:2 * n]
         (epochs, batch_size, lr, momentum, shuffle, state, order, loss_hist,
          acc_hist) = args[2 * n:]
-        theta, velocity = self._flat_of(params), self._flat_of(velocities)
-        packed = theta is not None and velocity is not None
-        if not packed:
-            theta, velocity = self.pack(params), self.pack(velocities)
-        X, Y = self._writable(X, Y)
-        done = self.family.train_epochs(
-            X, Y, theta, velocity, self.layout, self.pair, self.classify, self.midpoint,
-            int(epochs), int(batch_size), self.DTYPE(lr), self.DTYPE(momentum), bool(shuffle),
-            state, order, loss_hist, acc_hist)
-        if not packed:
-            self.unpack_into(theta, params)
-            self.unpack_into(velocity, velocities)
+        theta, velocity = self.pack(params), self.pack(velocities)
+        done = self.train_flat(X, Y, theta, velocity, int(epochs), int(batch_size),
+                               self.DTYPE(lr), self.DTYPE(momentum), bool(shuffle), state, order,
+                               loss_hist, acc_hist)
+        self.unpack_into(theta, params)
+        self.unpack_into(velocity, velocities)
         return done
+
+    def train_flat(self, X, Y, theta, velocity, epochs, batch_size, lr, momentum, shuffle,
+                   state, order, loss_hist, acc_hist):
+        """``train_epochs`` on the flat parameter and velocity arrays (`pack`), trained in
+        place: what ``Kernels.train`` calls, nothing copied. Scalars as the family takes them:
+        ints, two of our dtype, a bool."""
+        if not (X.flags.writeable and Y.flags.writeable):
+            X, Y = self._writable(X, Y)
+        return self.family.train_epochs(
+            X, Y, theta, velocity, self.layout, self.pair, self.classify, self.midpoint,
+            epochs, batch_size, lr, momentum, shuffle, state, order, loss_hist, acc_hist)
