@@ -19,7 +19,6 @@ import contextlib
 import hashlib
 import json
 import math
-import operator
 import os
 import sys
 import time
@@ -236,14 +235,8 @@ class NetworkKernels:
 
     # -- packing ---------------------------------------------------------------------------
     def pack(self, arrays) -> np.ndarray:
-        """The arrays, flattened one after the other into one new array of our dtype. The
-        `views` made last (the same objects: a training loop hands back what it got) are a
-        copy of their flat array, cheaper than gathering them."""
-        if self._packed:
-            flat, views = self._packed[0]
-            if len(arrays) == len(views) and all(map(operator.is_, arrays, views)):
-                return flat.copy()
-        return np.concatenate(arrays, axis=None, dtype=self.DTYPE)
+        """The arrays, flattened one after the other into one new array of our dtype."""
+        return np.concatenate([a.ravel() for a in arrays]).astype(self.DTYPE, copy=False)
 
     def unpack_into(self, flat: np.ndarray, arrays) -> None:
         start = 0
@@ -252,11 +245,18 @@ class NetworkKernels:
             start += a.size
 
     def views(self, flat: np.ndarray) -> list[np.ndarray]:
-        """The parameters as views of one flat array (what ``Kernels.train`` returns); the
-        last ones are remembered for `pack`."""
-        out = [flat[start:end].reshape(shape) for start, end, shape in self._slices]
-        self._packed = [(flat, out)]
-        return out
+        """The parameters as views of one flat array."""
+        return [flat[start:end].reshape(shape) for start, end, shape in self._slices]
+
+    def pack_views(self, arrays) -> tuple[np.ndarray, list[np.ndarray]]:
+        """A new flat array holding ``arrays`` (one per parameter, of its shape) and its
+        `views`: ``Kernels.train`` trains the one and returns the other (cheaper than `pack`
+        and then `views`)."""
+        flat = np.empty(self.size, dtype=self.DTYPE)
+        views = self.views(flat)
+        for view, a in zip(views, arrays, strict=True):
+            view[...] = a
+        return flat, views
 
     # -- the per-network module's functions ------------------------------------------------
     def _writable(self, *arrays):

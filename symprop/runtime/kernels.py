@@ -343,16 +343,17 @@ class Kernels:
               else _check_float(learning_rate, "learning_rate", 0.0, None))
         mom = (momentum if type(momentum) is float and 0.0 <= momentum < 1.0
                else _check_float(momentum, "momentum", 0.0, 1.0, open_top=True))
-        module, flat, rows = self.module, self._train_flat, X.shape[0]
-        order, state, loss_hist, acc_hist, velocities = self._take_scratch(rows, epochs)
+        module, flat, dtype = self.module, self._train_flat, self._np_dtype
+        order, state, loss_hist, acc_hist = self._take_scratch(X.shape[0], epochs)
         state[0] = int(seed) % 2**64
         if flat is not None:
-            # the family: parameters and velocities as one flat array each, packed once
-            theta = module.pack(work)
-            kernel, work = flat, [theta]
+            # the family: parameters and velocities as one flat array each
+            theta, views = module.pack_views(work)
+            kernel, work, velocities = flat, [theta], [np.zeros(theta.shape[0], dtype)]
         else:
             kernel = module.train_epochs
             work = [p.copy() for p in work]
+            velocities = [np.zeros(p.shape, dtype) for p in work]
         # (the family is compiled when it is loaded: nothing to time on its first call)
         ran = run_chunks(kernel, X, Y, work, velocities, state, int(epochs), int(batch_size),
                          self._scalar(lr), self._scalar(mom), bool(shuffle), threads=self.threads,
@@ -360,47 +361,44 @@ class Kernels:
                          compiling=False if flat is not None else None,
                          buffers=(order, loss_hist, acc_hist))
         if flat is not None:
-            work = module.views(theta)
+            work = views
         if ran.compile_seconds:
             self._compile_seconds += ran.compile_seconds
         if ran.done < epochs:
             self._stopped(ran.done, epochs, lr, ran.loss, ran.accuracy, work)
         history = self._history(loss_hist, acc_hist, epochs)
         if epochs <= SCRATCH_EPOCHS and not self._scratch:
-            self._scratch.append((order, state, loss_hist, acc_hist, velocities))
+            self._scratch.append((order, state, loss_hist, acc_hist))
         return self._as_dict(work), history
 
-    def _take_scratch(self, rows: int, epochs: int) -> tuple:
-        """The arrays a call trains with and never returns — the row order, the random state,
-        the history (returned as lists), the velocities, zeroed: those of the last call when it
-        had as many rows and epochs (a loop of short calls allocates nothing), else new ones.
-        `list.pop` is atomic: two threads never get the same arrays."""
+    def _take_scratch(self, rows: int, epochs: int) -> tuple[np.ndarray, ...]:
+        """Arrays a call uses and never returns — the row order, the random state, the loss
+        and accuracy histories (returned as lists): the last call's when it had as many rows and
+        epochs (a loop of short calls allocates none), else new ones. `list.pop` is atomic:
+        two threads never get the same arrays."""
         try:
             scratch = self._scratch.pop() if self._scratch else None
         except IndexError:      # another thread took it between the test and the pop
             scratch = None
         if scratch is not None and scratch[0].shape[0] == rows and scratch[2].shape[0] == epochs:
-            for velocity in scratch[4]:
-                velocity.fill(0)
             return scratch
-        dtype = self._np_dtype
-        velocities = ([np.zeros(self.module.size, dtype)] if self._train_flat is not None else
-                      [np.zeros(shape, dtype) for shape in self.param_shapes.values()])
         return (np.empty(rows, dtype=np.int64), np.empty(1, dtype=np.uint64), np.empty(epochs),
-                np.empty(epochs), velocities)
+                np.empty(epochs))
 
     def _shape_for_job(self, rows: int, epochs: int, batch_size: int) -> str | None:
         """A per-network shape when this job repays its compile (`choose_shape_for_job`:
         sizes and counts only, so the same job always runs the same kernel), else None.
         Remembered per job: a loop of short calls asks once."""
         job = (rows, epochs, batch_size)
-        if job not in self._job_shapes:
+        shape = self._job_shapes.get(job, "?")
+        if shape == "?":
             from ..codegen.options import choose_shape_for_job
 
             if len(self._job_shapes) >= 64:
                 self._job_shapes.clear()
-            self._job_shapes[job] = choose_shape_for_job(self.network, rows, epochs, batch_size)
-        return self._job_shapes[job]
+            shape = self._job_shapes[job] = choose_shape_for_job(self.network, rows, epochs,
+                                                                 batch_size)
+        return shape
 
     def _per_network_kernels(self, shape: str) -> Kernels:
         if shape not in self._per_network:
