@@ -307,7 +307,7 @@ class NetworkKernels:
                    state, order, loss_hist, acc_hist):
         """``train_epochs`` on the flat parameter and velocity arrays (`pack`), trained in
         place: what ``Kernels.train`` calls, nothing copied. Scalars as the family takes them:
-        ints, two of our dtype, a bool."""
+        ints, two numbers of our dtype (a float for float64), a bool."""
         if not (X.flags.writeable and Y.flags.writeable):
             X, Y = self._writable(X, Y)
         return self.family.train_epochs(
