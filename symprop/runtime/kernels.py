@@ -106,6 +106,7 @@ class Kernels:
         # then hands a job long enough to repay a compile to a per-network module
         self.by_job: dict[str, Any] | None = None
         self._per_network: dict[str, Kernels] = {}
+        self._names = tuple(self.param_shapes)
         self._job_shapes: dict[tuple[int, int, int], str | None] = {}
         self._scratch: list[tuple] = []     # at most one set of `_take_scratch`'s arrays
         # lr and momentum as the kernel's dtype: a float is a float64 to numba and to a
@@ -418,7 +419,7 @@ class Kernels:
         raise exc
 
     def _as_dict(self, arrays: list[np.ndarray]) -> dict[str, np.ndarray]:
-        return dict(zip(self.param_shapes, arrays, strict=True))
+        return dict(zip(self._names, arrays, strict=False))    # ours: always as many
 
     def _history(self, loss_hist, acc_hist, n: int) -> dict[str, list[float]]:
         if n < loss_hist.shape[0]:
