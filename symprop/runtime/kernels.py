@@ -433,7 +433,7 @@ class Kernels:
 def _all_finite(a: np.ndarray) -> bool:
     """No NaN or infinity in ``a``: a finite sum says so without a boolean array (a sum that
     overflows or is NaN sends us to the element-wise check). Up to SHORT_SUM numbers, Python's
-    sum of the list is the cheaper sum (NumPy's reduction costs about a microsecond)."""
+    sum of the list is the cheaper sum (reports/call-overhead.md)."""
     total = sum(a.ravel().tolist()) if a.size <= SHORT_SUM else a.sum()
     return math.isfinite(total) or bool(np.isfinite(a).all())
 
