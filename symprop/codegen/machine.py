@@ -346,6 +346,8 @@ class NetworkKernels:
         self.PARAM_SHAPES = tuple(shapes.values())
         self.N_INPUTS, self.N_OUTPUTS = network.n_inputs, network.sizes[-1]
         self.DTYPE = family.DTYPE
+        self._dtype = np.dtype(self.DTYPE)
+        self._unchecked = getattr(family, "UNCHECKED", family)
         act_code = {a: i for i, a in enumerate(family.ACTIVATIONS)}
         pieces = _Pieces(family)
         rows, offset, row_offset = [], 0, 0
@@ -376,7 +378,6 @@ class NetworkKernels:
             size = math.prod(shape)
             self._slices.append((start, start + size, shape))
             start += size
-        self._packed: list[tuple[np.ndarray, list[np.ndarray]]] = []
         out_code = int(self.layout[-1, family.ACT])
         if out_code == family.CUSTOM or loss_code == family.CUSTOM_LOSS:
             self.pair = family.N_PAIRS + loss_code          # the generic pair
@@ -398,7 +399,8 @@ class NetworkKernels:
 
     # -- packing ---------------------------------------------------------------------------
     def pack(self, arrays) -> np.ndarray:
-        return np.concatenate([np.ravel(a) for a in arrays]).astype(self.DTYPE, copy=False)
+        """The arrays, flattened one after the other into one new array of our dtype."""
+        return np.concatenate([a.ravel() for a in arrays]).astype(self.DTYPE, copy=False)
 
     def unpack_into(self, flat: np.ndarray, arrays) -> None:
         start = 0
@@ -407,28 +409,33 @@ class NetworkKernels:
             start += a.size
 
     def views(self, flat: np.ndarray) -> list[np.ndarray]:
-        """The parameters as views of one flat array (``Kernels.train`` trains on these, so
-        `train_epochs` finds them packed already and copies nothing)."""
-        out = [flat[start:end].reshape(shape) for start, end, shape in self._slices]
-        self._packed = [*self._packed[-3:], (flat, out)]      # the last few, by identity
-        return out
+        """The parameters as views of one flat array."""
+        return [flat[start:end].reshape(shape) for start, end, shape in self._slices]
 
-    def _flat_of(self, arrays) -> np.ndarray | None:
-        """The flat array whose `views` ``arrays`` are (the same objects), or None."""
-        for flat, views in self._packed:
-            if len(views) == len(arrays) and all(
-                    a is v for a, v in zip(arrays, views, strict=True)):
-                return flat
-        return None
+    def pack_views(self, arrays) -> tuple[np.ndarray, list[np.ndarray]]:
+        """A new flat array holding ``arrays`` (one per parameter, of its shape) and its
+        `views`: ``Kernels.train`` trains the one and returns the other (cheaper than `pack`
+        and then `views`)."""
+        flat = np.empty(self.size, dtype=self.DTYPE)
+        views = self.views(flat)
+        for view, a in zip(views, arrays, strict=True):
+            view[...] = a
+        return flat, views
 
     # -- the per-network module's functions ------------------------------------------------
-    def _writable(self, *arrays):
-        # numba types a read-only array apart: a new entry in the family's index, compiled
-        return [a if a.flags.writeable else a.copy() for a in arrays]
+    def _ready(self, a, ndim: int = 2) -> np.ndarray:
+        """``a`` as the compiled family takes it: a writeable, aligned, C-contiguous ndarray of
+        our dtype (a copy when it is not one; numba would also type a read-only array apart and
+        compile anew). The unchecked exports read past an array of the wrong kind."""
+        if not (type(a) is np.ndarray and a.dtype is self._dtype and a.ndim == ndim
+                and a.flags.c_contiguous and a.flags.writeable and a.flags.aligned):
+            a = np.array(a, dtype=self.DTYPE, order="C")
+            if a.ndim != ndim:
+                raise TypeError(f"expected a {ndim}-d array, got shape {a.shape}")
+        return a
 
     def forward(self, X, *params):
-        X, = self._writable(X)
-        return self.family.forward(X, self.pack(params), self.layout)
+        return self._unchecked.forward(self._ready(X), self.pack(params), self.layout)
 
     def predict(self, X, *params):
         out = self.forward(X, *params)
@@ -439,36 +446,45 @@ class NetworkKernels:
         return out
 
     def loss(self, X, Y, *params):
-        X, Y = self._writable(X, Y)
-        return self.family.loss(X, Y, self.pack(params), self.layout, self.pair)
+        return self._unchecked.loss(self._ready(X), self._ready(Y), self.pack(params),
+                                    self.layout, self.pair)
 
     def backward(self, X, Y, *arrays):
         n = len(self.PARAMS)
         params, grads = arrays[:n], arrays[n:]
-        X, Y = self._writable(X, Y)
         flat = np.empty(self.size, dtype=self.DTYPE)
-        value = self.family.backward(X, Y, self.pack(params), self.layout, self.pair, flat)
+        value = self._unchecked.backward(self._ready(X), self._ready(Y), self.pack(params),
+                                         self.layout, self.pair, flat)
         self.unpack_into(flat, grads)
         return value
 
     def train_epochs(self, X, Y, *args):
+        """The per-network module's ``train_epochs``: the parameter and velocity arrays are
+        packed for the call and the trained values copied back into them; every array is
+        checked by the family's own entry point."""
         n = len(self.PARAMS)
         params, velocities = args[:n], args[n:2 * n]
         (epochs, batch_size, lr, momentum, shuffle, state, order, loss_hist,
          acc_hist) = args[2 * n:]
-        theta, velocity = self._flat_of(params), self._flat_of(velocities)
-        packed = theta is not None and velocity is not None
-        if not packed:
-            theta, velocity = self.pack(params), self.pack(velocities)
-        X, Y = self._writable(X, Y)
+        theta, velocity = self.pack(params), self.pack(velocities)
         done = self.family.train_epochs(
-            X, Y, theta, velocity, self.layout, self.pair, self.classify, self.midpoint,
-            int(epochs), int(batch_size), self.DTYPE(lr), self.DTYPE(momentum), bool(shuffle),
-            state, order, loss_hist, acc_hist)
-        if not packed:
-            self.unpack_into(theta, params)
-            self.unpack_into(velocity, velocities)
+            self._ready(X), self._ready(Y), theta, velocity, self.layout, self.pair,
+            self.classify, self.midpoint, int(epochs), int(batch_size), self.DTYPE(lr),
+            self.DTYPE(momentum), bool(shuffle), state, order, loss_hist, acc_hist)
+        self.unpack_into(theta, params)
+        self.unpack_into(velocity, velocities)
         return done
+
+    def train_flat(self, X, Y, theta, velocity, epochs, batch_size, lr, momentum, shuffle,
+                   state, order, loss_hist, acc_hist):
+        """``train_epochs`` on the flat parameter and velocity arrays (`pack_views`), trained
+        in place, unchecked: what ``Kernels.train`` calls with the arrays it made itself (the
+        driver's row order, random state and histories). Scalars as the family takes them:
+        ints, two numbers of our dtype (a float for float64), a bool."""
+        return self._unchecked.train_epochs(
+            self._ready(X), self._ready(Y), theta, velocity, self.layout, self.pair,
+            self.classify, self.midpoint, epochs, batch_size, lr, momentum, shuffle, state,
+            order, loss_hist, acc_hist)
 
 
 # -- every dtype at once (`make demo`, the test session, `python -m symprop.codegen.machine`) ---

@@ -35,20 +35,33 @@ class Ran:
 def run_chunks(kernel, X: np.ndarray, Y: np.ndarray, params: list, velocities: list,
                state: np.ndarray, epochs: int, batch_size: int, lr, momentum, shuffle: bool,
                *, threads: int = 1, progress: bool = False, chunk_epochs: int | None = None,
-               first_chunk: int | None = None) -> Ran:
+               first_chunk: int | None = None, compiling: bool | None = None,
+               buffers: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Ran:
     """Train ``params`` (and ``velocities``, ``state``) in place for ``epochs`` epochs.
 
-    ``lr`` and ``momentum`` are scalars of the kernel's dtype. ``chunk_epochs`` fixes the epochs
-    per kernel call; else the first call runs ``first_chunk`` epochs (default: about
-    FIRST_CHUNK_SAMPLES samples) and later ones about CHUNK_SECONDS each.
+    ``lr`` and ``momentum`` are scalars of the kernel's dtype (a float is a float64).
+    ``chunk_epochs`` fixes the epochs per kernel call; else the first call runs ``first_chunk``
+    epochs (default: about FIRST_CHUNK_SAMPLES samples) and later ones about CHUNK_SECONDS
+    each. ``compiling``: does the first call compile (its time is then ``compile_seconds``)?
+    None: a numba dispatcher with nothing compiled yet does. ``buffers``: arrays to use for the
+    row order and the loss and accuracy histories (``epochs`` long), else new ones.
     """
-    order = np.empty(X.shape[0], dtype=np.int64)
-    history = np.empty((2, epochs))
-    history.fill(np.nan)
-    loss_hist, acc_hist = history[0], history[1]
+    # the histories are not filled: every kernel writes an epoch's entries before it looks at
+    # them, and only the epochs it ran (the failed one included) are read
+    if buffers is None:
+        order, loss_hist, acc_hist = (np.empty(X.shape[0], dtype=np.int64), np.empty(epochs),
+                                      np.empty(epochs))
+    else:
+        order, loss_hist, acc_hist = buffers
     chunk = chunk_epochs or first_chunk or max(1, FIRST_CHUNK_SAMPLES // X.shape[0])
-    compiling = not getattr(kernel, "overloads", True)      # numba compiles on the first call
+    if compiling is None:
+        compiling = not getattr(kernel, "overloads", True)  # numba compiles on the first call
     compile_seconds = 0.0
+    if 0 < epochs <= chunk and threads == 1 and not compiling and not progress:
+        # the whole run in one call, nothing to time or show: the usual short call
+        ran = kernel(X, Y, *params, *velocities, epochs, batch_size, lr, momentum, shuffle,
+                     state, order, loss_hist, acc_hist)
+        return Ran(int(ran), loss_hist, acc_hist)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -57,20 +70,20 @@ def run_chunks(kernel, X: np.ndarray, Y: np.ndarray, params: list, velocities: l
     try:
         while done < epochs:
             n = chunk if chunk < epochs - done else epochs - done
+            losses, accs = loss_hist[done:done + n], acc_hist[done:done + n]
             start = time.perf_counter()
             if threads > 1:
                 # split kernels run BLAS inside their own threads: one BLAS thread each
                 with one_blas_thread(True):
                     ran = kernel(X, Y, *params, *velocities, n, batch_size, lr, momentum,
-                                 shuffle, state, order, loss_hist[done:done + n],
-                                 acc_hist[done:done + n])
+                                 shuffle, state, order, losses, accs)
             else:
                 ran = kernel(X, Y, *params, *velocities, n, batch_size, lr, momentum, shuffle,
-                             state, order, loss_hist[done:done + n], acc_hist[done:done + n])
+                             state, order, losses, accs)
             elapsed = time.perf_counter() - start
             if compiling:
                 compile_seconds, compiling = elapsed, False
-            elif chunk_epochs is None:
+            elif chunk_epochs is None and done + n < epochs:
                 # about CHUNK_SECONDS per call, growing at most 4-fold at a time
                 chunk = max(1, min(4 * n, int(CHUNK_SECONDS / max(elapsed / n, 1e-9))))
             if ran < n:

@@ -19,6 +19,9 @@ import numpy as np
 from ..errors import SpecError, TrainingError
 from .driver import CHUNK_SECONDS, FIRST_CHUNK_SAMPLES, run_chunks
 
+SHORT_SUM = 32          # numbers: up to this many, a list's sum is cheaper than NumPy's
+SCRATCH_EPOCHS = 4096   # calls of up to this many epochs keep their scratch arrays for the next
+
 __all__ = ["CHUNK_SECONDS", "FIRST_CHUNK_SAMPLES", "Kernels", "compile_network", "is_compiled"]
 
 
@@ -103,6 +106,15 @@ class Kernels:
         # then hands a job long enough to repay a compile to a per-network module
         self.by_job: dict[str, Any] | None = None
         self._per_network: dict[str, Kernels] = {}
+        self._names = tuple(self.param_shapes)
+        self._job_shapes: dict[tuple[int, int, int], str | None] = {}
+        self._scratch: list[tuple] = []     # at most one set of `_take_scratch`'s arrays
+        # lr and momentum as the kernel's dtype: a float is a float64 to numba and to a
+        # compiled extension, and needs no conversion
+        self._scalar = float if self._np_dtype == np.float64 else self._np_dtype.type
+        # the family trains one flat array (`NetworkKernels.train_flat`); a per-network module
+        # its parameter arrays
+        self._train_flat = getattr(module, "train_flat", None)
 
     def __repr__(self) -> str:
         threads = f", {self.threads} threads" if self.threads > 1 else ""
@@ -170,7 +182,7 @@ class Kernels:
             fast = []
             for name, shape in self.param_shapes.items():
                 value = params.get(name)
-                if (type(value) is not np.ndarray or value.dtype != self._np_dtype
+                if (type(value) is not np.ndarray or value.dtype is not self._np_dtype
                         or value.shape != shape or not value.flags.c_contiguous):
                     break
                 fast.append(value)
@@ -202,7 +214,7 @@ class Kernels:
 
     # -- data ----------------------------------------------------------------------------------
     def _inputs(self, X: Any) -> np.ndarray:
-        if (type(X) is np.ndarray and X.dtype == self._np_dtype and X.ndim == 2
+        if (type(X) is np.ndarray and X.dtype is self._np_dtype and X.ndim == 2
                 and X.shape[1] == self.n_inputs and X.shape[0] and X.flags.c_contiguous
                 and _all_finite(X)):
             return X                                        # the usual case, checked fast
@@ -227,7 +239,7 @@ class Kernels:
         return np.ascontiguousarray(arr)
 
     def _targets(self, Y: Any, n: int) -> np.ndarray:
-        if (type(Y) is np.ndarray and Y.dtype == self._np_dtype and Y.ndim == 2
+        if (type(Y) is np.ndarray and Y.dtype is self._np_dtype and Y.ndim == 2
                 and Y.shape == (n, self.n_outputs) and Y.flags.c_contiguous
                 and _all_finite(Y)):
             return Y                                        # the usual case, checked fast
@@ -312,43 +324,82 @@ class Kernels:
         X = self._inputs(X)
         Y = self._targets(Y, X.shape[0])
         work = self._params(params)
-        views = getattr(self.module, "views", None)     # the family: one flat array, no copies
-        work = (views(self.module.pack(work)) if views is not None else
-                [p.copy() for p in work])
-        _check_int(epochs, "epochs", 0)
-        _check_int(batch_size, "batch_size", 1)
+        # plain ints and floats in range are checked inline; anything else by the full checks
+        if type(epochs) is not int or epochs < 0:
+            _check_int(epochs, "epochs", 0)
+        if type(batch_size) is not int or batch_size < 1:
+            _check_int(batch_size, "batch_size", 1)
         if chunk_epochs is not None:
             _check_int(chunk_epochs, "chunk_epochs", 1)
-        _check_int(seed, "seed", None)
-        shape = self._shape_for_job(X.shape[0], epochs, batch_size)
-        if shape is not None:
-            return self._per_network_kernels(shape).train(
-                params, X, Y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                momentum=momentum, shuffle=shuffle, seed=seed, progress=progress,
-                chunk_epochs=chunk_epochs)
-        lr = _check_float(learning_rate, "learning_rate", 0.0, None)
-        mom = _check_float(momentum, "momentum", 0.0, 1.0, open_top=True)
-        dtype = self._np_dtype
-        velocities = (views(np.zeros(self.module.size, dtype)) if views is not None else
-                      [np.zeros(p.shape, dtype) for p in work])
-        state = np.array([int(seed) % 2**64], dtype=np.uint64)
-        kernel = self.module.train_epochs
+        if type(seed) is not int:
+            _check_int(seed, "seed", None)
+        if self.by_job is not None:
+            shape = self._shape_for_job(X.shape[0], epochs, batch_size)
+            if shape is not None:
+                return self._per_network_kernels(shape).train(
+                    params, X, Y, epochs=epochs, batch_size=batch_size,
+                    learning_rate=learning_rate, momentum=momentum, shuffle=shuffle, seed=seed,
+                    progress=progress, chunk_epochs=chunk_epochs)
+        lr = (learning_rate if type(learning_rate) is float and 0.0 <= learning_rate < math.inf
+              else _check_float(learning_rate, "learning_rate", 0.0, None))
+        mom = (momentum if type(momentum) is float and 0.0 <= momentum < 1.0
+               else _check_float(momentum, "momentum", 0.0, 1.0, open_top=True))
+        module, flat, dtype = self.module, self._train_flat, self._np_dtype
+        order, state, loss_hist, acc_hist = self._take_scratch(X.shape[0], epochs)
+        state[0] = int(seed) % 2**64
+        if flat is not None:
+            # the family: parameters and velocities as one flat array each
+            theta, views = module.pack_views(work)
+            kernel, work, velocities = flat, [theta], [np.zeros(theta.shape[0], dtype)]
+        else:
+            kernel = module.train_epochs
+            work = [p.copy() for p in work]
+            velocities = [np.zeros(p.shape, dtype) for p in work]
+        # (the family is compiled when it is loaded: nothing to time on its first call)
         ran = run_chunks(kernel, X, Y, work, velocities, state, int(epochs), int(batch_size),
-                         dtype.type(lr), dtype.type(mom), bool(shuffle), threads=self.threads,
-                         progress=progress, chunk_epochs=chunk_epochs)
-        self._compile_seconds += ran.compile_seconds
+                         self._scalar(lr), self._scalar(mom), bool(shuffle), threads=self.threads,
+                         progress=progress, chunk_epochs=chunk_epochs,
+                         compiling=False if flat is not None else None,
+                         buffers=(order, loss_hist, acc_hist))
+        if flat is not None:
+            work = views
+        if ran.compile_seconds:
+            self._compile_seconds += ran.compile_seconds
         if ran.done < epochs:
             self._stopped(ran.done, epochs, lr, ran.loss, ran.accuracy, work)
-        return self._as_dict(work), self._history(ran.loss, ran.accuracy, epochs)
+        history = self._history(loss_hist, acc_hist, epochs)
+        if epochs <= SCRATCH_EPOCHS and not self._scratch:
+            self._scratch.append((order, state, loss_hist, acc_hist))
+        return self._as_dict(work), history
+
+    def _take_scratch(self, rows: int, epochs: int) -> tuple[np.ndarray, ...]:
+        """Arrays a call uses and never returns — the row order, the random state, the loss
+        and accuracy histories (returned as lists): the last call's when it had as many rows and
+        epochs (a loop of short calls allocates none), else new ones. `list.pop` is atomic:
+        two threads never get the same arrays."""
+        try:
+            scratch = self._scratch.pop() if self._scratch else None
+        except IndexError:      # another thread took it between the test and the pop
+            scratch = None
+        if scratch is not None and scratch[0].shape[0] == rows and scratch[2].shape[0] == epochs:
+            return scratch
+        return (np.empty(rows, dtype=np.int64), np.empty(1, dtype=np.uint64), np.empty(epochs),
+                np.empty(epochs))
 
     def _shape_for_job(self, rows: int, epochs: int, batch_size: int) -> str | None:
         """A per-network shape when this job repays its compile (`choose_shape_for_job`:
-        sizes and counts only, so the same job always runs the same kernel), else None."""
-        if self.by_job is None:
-            return None
-        from ..codegen.options import choose_shape_for_job
+        sizes and counts only, so the same job always runs the same kernel), else None.
+        Remembered per job: a loop of short calls asks once."""
+        job = (rows, epochs, batch_size)
+        shape = self._job_shapes.get(job, "?")
+        if shape == "?":
+            from ..codegen.options import choose_shape_for_job
 
-        return choose_shape_for_job(self.network, rows, epochs, batch_size)
+            if len(self._job_shapes) >= 64:
+                self._job_shapes.clear()
+            shape = self._job_shapes[job] = choose_shape_for_job(self.network, rows, epochs,
+                                                                 batch_size)
+        return shape
 
     def _per_network_kernels(self, shape: str) -> Kernels:
         if shape not in self._per_network:
@@ -368,19 +419,23 @@ class Kernels:
         raise exc
 
     def _as_dict(self, arrays: list[np.ndarray]) -> dict[str, np.ndarray]:
-        return dict(zip(self.param_shapes, arrays, strict=True))
+        return dict(zip(self._names, arrays, strict=False))    # ours: always as many
 
     def _history(self, loss_hist, acc_hist, n: int) -> dict[str, list[float]]:
-        history = {"loss": loss_hist[:n].tolist()}
+        if n < loss_hist.shape[0]:
+            loss_hist, acc_hist = loss_hist[:n], acc_hist[:n]
+        history = {"loss": loss_hist.tolist()}
         if self.classifier:
-            history["accuracy"] = acc_hist[:n].tolist()
+            history["accuracy"] = acc_hist.tolist()
         return history
 
 
 def _all_finite(a: np.ndarray) -> bool:
     """No NaN or infinity in ``a``: a finite sum says so without a boolean array (a sum that
-    overflows or is NaN sends us to the element-wise check)."""
-    return math.isfinite(a.sum()) or bool(np.isfinite(a).all())
+    overflows or is NaN sends us to the element-wise check). Up to SHORT_SUM numbers, Python's
+    sum of the list is the cheaper sum (reports/call-overhead.md)."""
+    total = sum(a.ravel().tolist()) if a.size <= SHORT_SUM else a.sum()
+    return math.isfinite(total) or bool(np.isfinite(a).all())
 
 
 def _check_int(value: Any, key: str, minimum: int | None) -> None:

@@ -1,0 +1,133 @@
+"""The fixed cost of one ``kernels.train`` call: the call against its bare kernel.
+
+    python -m benchmarks.call_overhead [--calls 2000] [--out reports/call-overhead.md]
+
+XOR 2-2-1 (sigmoid, sse, no biases, 4 rows, batch 1), 1 and 500 epochs, on the per-network
+unrolled module and on the per-machine family (``shape=None``, what a new network gets). For
+each: the bare ``train_epochs`` kernel with every argument made beforehand, and
+``kernels.train`` on a dict of C-contiguous float64 arrays; min over ``calls`` calls each
+(the garbage collector off), interleaved in rounds so a slow phase of the shared machine hits
+both alike. The difference is the fixed cost of the Python side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+import symprop
+
+ROWS = 4
+BATCH = 1
+LR = 0.5
+
+
+def xor() -> tuple[symprop.Network, np.ndarray, np.ndarray]:
+    net = symprop.Network(inputs=2, layers=[symprop.Dense(2, "sigmoid", bias=False),
+                                            symprop.Dense(1, "sigmoid", bias=False)],
+                          loss="sse")
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    return net, X, np.array([[0.0], [1.0], [1.0], [0.0]])
+
+
+def _bare(kernels, params: dict, X: np.ndarray, Y: np.ndarray, epochs: int):
+    """The kernel call alone, every argument made beforehand (the family's own entry point for
+    the family)."""
+    dtype = np.dtype(kernels.dtype).type
+    order = np.empty(ROWS, dtype=np.int64)
+    loss_hist, acc_hist = np.empty(epochs), np.empty(epochs)
+    state = np.zeros(1, dtype=np.uint64)
+    lr, mom = dtype(LR), dtype(0.0)
+    module = kernels.module
+    family = getattr(module, "family", None)
+    if family is None:
+        work = [p.copy() for p in params.values()]
+        vel = [np.zeros_like(p) for p in work]
+        kernel = module.train_epochs
+        return lambda: kernel(X, Y, *work, *vel, epochs, BATCH, lr, mom, True, state, order,
+                              loss_hist, acc_hist)
+    theta = module.pack(list(params.values()))
+    velocity = np.zeros_like(theta)
+    kernel, layout, pair = family.train_epochs, module.layout, module.pair
+    classify, midpoint = module.classify, module.midpoint
+    return lambda: kernel(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs, BATCH,
+                          lr, mom, True, state, order, loss_hist, acc_hist)
+
+
+def _min_ns(functions: list, calls: int) -> list[float]:
+    """Min over ``calls`` calls of each function, in rounds of 50 alternating between them."""
+    best = [float("inf")] * len(functions)
+    clock = time.perf_counter_ns
+    gc.disable()
+    try:
+        for _ in range(max(1, calls // 50)):
+            for i, f in enumerate(functions):
+                for _ in range(50):
+                    t0 = clock()
+                    f()
+                    t = clock() - t0
+                    if t < best[i]:
+                        best[i] = t
+    finally:
+        gc.enable()
+    return best
+
+
+def measure(calls: int = 2000, epochs_list: tuple[int, ...] = (1, 500)) -> list[dict]:
+    """One row per (module, epochs): bare kernel and ``kernels.train``, µs (min over calls)."""
+    net, X, Y = xor()
+    rows = []
+    for label, shape in (("unrolled", "unrolled"), ("family", None)):
+        kernels = net.compile(dtype="float64", shape=shape)
+        # what a training loop hands back: the parameters a call returned
+        params, _ = kernels.train(kernels.init_params(0), X, Y, epochs=1, batch_size=BATCH,
+                                  learning_rate=LR)
+        for epochs in epochs_list:
+            bare = _bare(kernels, params, X, Y, epochs)
+            train = kernels.train
+
+            def call(train=train, params=params, epochs=epochs):
+                return train(params, X, Y, epochs=epochs, batch_size=BATCH, learning_rate=LR)
+
+            bare(), call()      # compiled (or loaded) before the timing
+            n = calls if epochs < 100 else max(50, calls // 10)
+            kernel_ns, train_ns = _min_ns([bare, call], n)
+            rows.append({"module": label, "epochs": epochs, "calls": n,
+                         "kernel_us": kernel_ns / 1e3, "train_us": train_ns / 1e3,
+                         "fixed_us": (train_ns - kernel_ns) / 1e3})
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| module | epochs | kernel alone (µs) | `kernels.train` (µs) | fixed cost (µs) |",
+             "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['module']} | {r['epochs']} | {r['kernel_us']:.2f} | "
+                     f"{r['train_us']:.2f} | {r['fixed_us']:.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    rows = measure(args.calls)
+    load = os.getloadavg()
+    text = (f"{table(rows)}\n\nXOR 2-2-1, {ROWS} rows, batch {BATCH}, float64; min over the "
+            f"calls (500 epochs: a tenth as many); load average "
+            f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n")
+    print(text)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
