@@ -392,6 +392,13 @@ def test_the_family_refuses_arrays_of_the_wrong_kind_instead_of_reading_past_the
             except TypeError:
                 continue
             assert not getattr(f, "AOT", False), "accepted an array of the wrong kind"
+        # NetworkKernels makes any such array what the family takes: the same outputs
+        params = k.views(theta)
+        for other in (np.asfortranarray(X), X.tolist(), np.repeat(X, 2, axis=1)[:, ::2]):
+            assert np.array_equal(k.forward(other, *params), good)
+        rounded = X.astype(np.float32)
+        assert np.array_equal(k.forward(rounded, *params),
+                              f.forward(rounded.astype(np.float64), theta, k.layout))
         print("ok")
     """
     run = _fresh_process(code)
