@@ -4,11 +4,12 @@
 
 Pairs: swish (z/(1 + e^−z), its derivative in z) vs sigmoid, softsign (z/(1 + |z|)) vs tanh,
 leaky ReLU (max(z/100, z), the slope at the kink declared) vs relu. Each network is
-2-64-64-1 (both hidden layers the row under test, a linear output, sse), trained by
-``kernels.train`` with minibatches of 64 on 8192 rows for 3 epochs, in float64 and float32. The
-two kernels of a pair are timed alternately in one process after one untimed warm-up each
-(compilation): throughput = samples·epochs / the fastest run, the median beside it (the machine
-is shared; see `benchmarks/timing.py` for why the fastest run).
+2-64-64-1 (both hidden layers the row under test, a linear output, sse), a per-network
+``loops`` module each, trained by ``kernels.train`` with minibatches of 64 on 8192 rows for
+3 epochs, in float64 and float32. The two kernels of a pair are timed alternately in one
+process after one untimed warm-up each (compilation): throughput = samples·epochs / the
+fastest run, the median beside it (the machine is shared; see `benchmarks/timing.py` for why
+the fastest run).
 """
 
 from __future__ import annotations
@@ -61,7 +62,10 @@ def measure(repeats: int) -> list[dict]:
             runs: dict[str, list[float]] = {name: [], builtin: []}
             setups = {}
             for which, act in ((name, row), (builtin, builtin)):
-                kernels = network(act).compile(dtype=dtype)
+                # the per-network modules: each row's formulas compiled into the kernel (on the
+                # per-machine family an own row is a call through its address instead:
+                # `benchmarks.custom_rows_family`)
+                kernels = network(act).compile(dtype=dtype, shape="loops")
                 params = kernels.init_params(0)
                 timed(kernels, params, X[:BATCH], Y[:BATCH])      # compile, untimed
                 setups[which] = (kernels, params)

@@ -31,9 +31,10 @@ def compile_network(network, dtype: str = "float64", shape: str | None = None,
     """Kernels for ``network``.
 
     ``shape`` None: the per-machine family (``"family"``: compiled once per machine, nothing to
-    compile for a new network) whenever the network is made of built-in rows and no threads,
-    fastmath or ahead-of-time build are asked for — unless an ahead-of-time build of this
-    network exists; otherwise a per-network module, ``unrolled`` for small nets, else
+    compile for a new network; a row of the user's own compiles its small piece once per
+    machine) whenever `symprop.codegen.options.family_refusals` finds nothing against it and
+    no threads, fastmath or ahead-of-time build are asked for — unless an ahead-of-time build
+    of this network exists; otherwise a per-network module, ``unrolled`` for small nets, else
     ``loops``. ``shape="family" | "unrolled" | "loops"`` forces one
     (`symprop.codegen.options.choose_shape_for_job` picks by the job).
 
