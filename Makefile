@@ -48,6 +48,7 @@ bench: $(BENCH_VENV)/.installed
 	    --peers-python $(BENCH_VENV)/bin/python --out reports/time-to-trained-table.md
 	$(BENCH_VENV)/bin/python -m benchmarks.own_rows --out reports/own-rows.md
 	$(BENCH_VENV)/bin/python -m benchmarks.custom_rows_family
+	$(BENCH_VENV)/bin/python -m benchmarks.call_overhead --out reports/call-overhead-table.md
 
 bench-quick: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python -m benchmarks.run --quick --out reports/benchmarks-quick.md

@@ -53,7 +53,9 @@ def _bare(kernels, params: dict, X: np.ndarray, Y: np.ndarray, epochs: int):
                               loss_hist, acc_hist)
     theta = module.pack(list(params.values()))
     velocity = np.zeros_like(theta)
-    kernel, layout, pair = family.train_epochs, module.layout, module.pair
+    # the unchecked export, as `Kernels.train` calls it (the module's own name checks types)
+    kernel = getattr(family, "UNCHECKED", family).train_epochs
+    layout, pair = module.layout, module.pair
     classify, midpoint = module.classify, module.midpoint
     return lambda: kernel(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs, BATCH,
                           lr, mom, True, state, order, loss_hist, acc_hist)
