@@ -6,12 +6,12 @@ Nothing here compiles with numba except the new-activation test (one small modul
 from __future__ import annotations
 
 import ast
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
+from golden_files import check_golden
 from oracles import central_differences
 
 import symprop
@@ -100,13 +100,7 @@ def lecture_source(lecture) -> str:
 
 def test_golden_lecture_module(lecture_source):
     """The lecture's 2-2-1 module, checked in; SYMPROP_UPDATE_GOLDEN=1 rewrites it."""
-    path = GOLDEN / "lecture_221_float64_unrolled.py"
-    if os.environ.get("SYMPROP_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(lecture_source, encoding="utf-8")
-    assert path.exists(), f"{path} is missing: run `make golden`"
-    assert lecture_source == path.read_text(encoding="utf-8"), \
-        "generated code changed: review the diff, then `make golden`"
+    check_golden(lecture_source, "lecture_221_float64_unrolled.py")
 
 
 def test_module_reads_like_the_derivation(lecture_source):

@@ -42,14 +42,7 @@ ROWS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _own_rows_stay_in_their_test():
-    """Rows registered by a test leave the rule table with it (other test files iterate it)."""
-    activations, losses = dict(rules.ACTIVATIONS), dict(rules.LOSSES)
-    yield
-    for table, before in ((rules.ACTIVATIONS, activations), (rules.LOSSES, losses)):
-        table.clear()
-        table.update(before)
+pytestmark = pytest.mark.usefixtures("own_rows_stay_in_their_test")
 
 
 def row(name: str) -> rules.Activation:

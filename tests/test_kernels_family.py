@@ -18,6 +18,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from golden_files import check_golden
 
 from symprop import Dense, Network
 from symprop.codegen import machine
@@ -430,7 +431,6 @@ def test_a_per_network_module_only_for_jobs_that_repay_its_compile():
 def test_golden_module_per_shape(shape):
     """The family module (float64) and the loops shape of a small net, checked in;
     SYMPROP_UPDATE_GOLDEN=1 (`make golden`) rewrites them."""
-    from pathlib import Path
 
     if shape == "family":
         from symprop.codegen.family import family_source
@@ -442,12 +442,7 @@ def test_golden_module_per_shape(shape):
         net = Network(inputs=2, layers=[Dense(3, "tanh"), Dense(2, "softmax")],
                       loss="cross-entropy", name="golden loops")
         source = generate(net, shape="loops").source
-    path = Path(__file__).parent / "golden" / f"{shape}_float64.py"
-    if os.environ.get("SYMPROP_UPDATE_GOLDEN") == "1":
-        path.write_text(source, encoding="utf-8")
-    assert path.exists(), f"{path} is missing: run `make golden`"
-    assert source == path.read_text(encoding="utf-8"), \
-        "generated code changed: review the diff, then `make golden`"
+    check_golden(source, f"{shape}_float64.py")
 
 
 def test_a_cache_folder_that_cannot_be_written_is_one_spec_error(tmp_path):

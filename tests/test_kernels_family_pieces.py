@@ -18,13 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from golden_files import check_golden
+from oracles import central_differences
 
 import symprop
 from symprop import Dense, Network
 from symprop.codegen import machine, pieces
 from symprop.codegen.options import family_refusals, supports
 from symprop.derive import rules
-from tests.oracles import central_differences
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "own_activations.toml"
 HUBER = "piecewise(((y - d)^2/2, abs(y - d) <= 1), (abs(y - d) - 1/2, true))"
@@ -38,13 +39,7 @@ NUMPY = {"softsign": lambda v: v / (1 + np.abs(v)), "swish": lambda v: v / (1 + 
          "sigmoid": lambda v: 1 / (1 + np.exp(-v)), "linear": lambda v: v}
 
 
-@pytest.fixture(autouse=True)
-def _own_rows_stay_in_their_test():
-    activations, losses = dict(rules.ACTIVATIONS), dict(rules.LOSSES)
-    yield
-    for table, before in ((rules.ACTIVATIONS, activations), (rules.LOSSES, losses)):
-        table.clear()
-        table.update(before)
+pytestmark = pytest.mark.usefixtures("own_rows_stay_in_their_test")
 
 
 def own(name: str) -> str:
@@ -237,12 +232,7 @@ def test_a_tampered_piece_is_rebuilt(tmp_path):
 def test_golden_piece():
     """The softsign piece (float64), checked in; `make golden` rewrites it."""
     source = pieces.piece_source("activation", own("softsign"), "float64")
-    path = Path(__file__).parent / "golden" / "piece_softsign_float64.py"
-    if os.environ.get("SYMPROP_UPDATE_GOLDEN") == "1":
-        path.write_text(source, encoding="utf-8")
-    assert path.exists(), f"{path} is missing: run `make golden`"
-    assert source == path.read_text(encoding="utf-8"), \
-        "generated code changed: review the diff, then `make golden`"
+    check_golden(source, "piece_softsign_float64.py")
 
 
 def test_two_processes_building_one_piece_at_once(tmp_path):
