@@ -224,8 +224,9 @@ def _build(dtype: str, path: Path, manifest: Path, name: str,
     from .family import family_source
 
     start = time.perf_counter()
+    # whole lines: two dtypes may build side by side (`build_all`), each printing its own
     print(f"symprop: building the per-machine {dtype} kernels (once per machine, under a "
-          f"minute) in {path.parent}", end=" ... ", file=sys.stderr, flush=True)
+          f"minute) in {path.parent}", file=sys.stderr, flush=True)
     extension = extension_path(path)
     for stale in [*_compiled_files(path), manifest, extension]:
         stale.unlink(missing_ok=True)
@@ -245,15 +246,16 @@ def _build(dtype: str, path: Path, manifest: Path, name: str,
             record["extension"] = {"file": extension.name, "sha256": _sha256(extension)}
             how = "ahead of time"
         except SpecError as exc:        # no Python headers, say: numba's cache serves
-            print(f"(no ahead-of-time build: {exc}) ...", end=" ", file=sys.stderr, flush=True)
+            print(f"symprop: no ahead-of-time build of the {dtype} kernels ({exc}); numba's "
+                  "cache serves instead", file=sys.stderr, flush=True)
     if "extension" not in record:
         _compile_all(module, dtype)
         record["compiled"] = {f.name: _sha256(f) for f in _compiled_files(path)
                               if f.suffix == ".nbc"}
     write_atomic(manifest, json.dumps(record, indent=1, sort_keys=True) + "\n")
     size = sum(f.stat().st_size for f in path.parent.rglob("*") if f.is_file())
-    print(f"done in {time.perf_counter() - start:.1f} s, {how} ({size / 1e6:.1f} MB in the "
-          f"folder)", file=sys.stderr, flush=True)
+    print(f"symprop: the per-machine {dtype} kernels are built: {time.perf_counter() - start:.1f}"
+          f" s, {how} ({size / 1e6:.1f} MB in the folder)", file=sys.stderr, flush=True)
     sys.modules.pop(name, None)
     loaded = _import(path, record, name)
     if loaded is None:          # built but does not load: numba's cache serves
