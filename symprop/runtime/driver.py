@@ -32,6 +32,16 @@ class Ran:
     compile_seconds: float = 0.0
 
 
+def one_call(kernel, rows: int, epochs: int, threads: int, progress: bool,
+             chunk_epochs: int | None, compiling: bool | None) -> bool:
+    """Is the whole run one kernel call with nothing to time or show (the usual short call)?
+    Then `Kernels.train` calls the kernel itself; `run_chunks` decides the same way."""
+    if compiling is None:
+        compiling = not getattr(kernel, "overloads", True)  # numba compiles on the first call
+    chunk = chunk_epochs or max(1, FIRST_CHUNK_SAMPLES // rows)
+    return 0 < epochs <= chunk and threads == 1 and not compiling and not progress
+
+
 def run_chunks(kernel, X: np.ndarray, Y: np.ndarray, params: list, velocities: list,
                state: np.ndarray, epochs: int, batch_size: int, lr, momentum, shuffle: bool,
                *, threads: int = 1, progress: bool = False, chunk_epochs: int | None = None,
@@ -53,15 +63,15 @@ def run_chunks(kernel, X: np.ndarray, Y: np.ndarray, params: list, velocities: l
                                       np.empty(epochs))
     else:
         order, loss_hist, acc_hist = buffers
+    if first_chunk is None and one_call(kernel, X.shape[0], epochs, threads, progress,
+                                        chunk_epochs, compiling):
+        ran = kernel(X, Y, *params, *velocities, epochs, batch_size, lr, momentum, shuffle,
+                     state, order, loss_hist, acc_hist)
+        return Ran(int(ran), loss_hist, acc_hist)
     chunk = chunk_epochs or first_chunk or max(1, FIRST_CHUNK_SAMPLES // X.shape[0])
     if compiling is None:
         compiling = not getattr(kernel, "overloads", True)  # numba compiles on the first call
     compile_seconds = 0.0
-    if 0 < epochs <= chunk and threads == 1 and not compiling and not progress:
-        # the whole run in one call, nothing to time or show: the usual short call
-        ran = kernel(X, Y, *params, *velocities, epochs, batch_size, lr, momentum, shuffle,
-                     state, order, loss_hist, acc_hist)
-        return Ran(int(ran), loss_hist, acc_hist)
     bar = None
     if progress:
         from tqdm.auto import tqdm
