@@ -246,7 +246,8 @@ def _build(dtype: str, path: Path, manifest: Path, name: str,
             record["extension"] = {"file": extension.name, "sha256": _sha256(extension)}
             how = "ahead of time"
         except SpecError as exc:        # no Python headers, say: numba's cache serves
-            print(f"symprop: no ahead-of-time build of the {dtype} kernels ({exc}); numba's "
+            why = (str(exc).splitlines() or [""])[0][:200]      # a compiler's words, briefly
+            print(f"symprop: no ahead-of-time build of the {dtype} kernels ({why}); numba's "
                   "cache serves instead", file=sys.stderr, flush=True)
     if "extension" not in record:
         _compile_all(module, dtype)
