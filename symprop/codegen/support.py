@@ -303,7 +303,7 @@ def matrix_view(typingctx, flat, start, rows, cols):
 
         source = make_array(flat)(context, builder, args[0])
         begin, n_rows, n_cols = (context.cast(builder, v, t, types.intp)
-                                 for v, t in zip(args[1:], signature.args[1:]))
+                                 for v, t in zip(args[1:], signature.args[1:], strict=True))
         item = context.get_constant(types.intp, context.get_abi_sizeof(
             context.get_data_type(flat.dtype)))
         view = make_array(matrix)(context, builder)
