@@ -108,3 +108,19 @@ def test_allocation_sizes_are_never_number_literals(net, shape, threads):
     for args in calls:
         sizes = [a.strip() for a in args.split(",")][:-1]
         assert all(not re.fullmatch(r"\d+|[A-Z_]+", size) for size in sizes), args
+
+
+def test_matrix_view_is_the_reshaped_slice_and_writes_through():
+    matrix_view = support.matrix_view
+
+    @njit
+    def view_and_write(flat, start, rows, cols):
+        view = matrix_view(flat, start, rows, cols)
+        view[rows - 1, cols - 1] = -1.0
+        return view.copy()
+
+    flat = np.arange(12.0)
+    expected = flat[2:8].reshape(2, 3).copy()
+    expected[1, 2] = -1.0
+    np.testing.assert_array_equal(view_and_write(flat, 2, 2, 3), expected)
+    assert flat[7] == -1.0

@@ -283,3 +283,33 @@ def call_f1(typingctx, address, x):
 def call_f3(typingctx, address, a, b, c):
     """f(a, b, c) for the C function of three floats (one dtype) at ``address``."""
     return _c_call(address, (a, b, c))
+
+
+# -- views without `reshape`: numba's reshape calls a C helper (numba_attempt_nocopy_reshape) for
+# every view, a tenth of a tiny network's step in the per-machine family (perf, issue 18)
+@intrinsic
+def matrix_view(typingctx, flat, start, rows, cols):
+    """The (rows, cols) C-contiguous view of the 1-d C-contiguous ``flat`` from ``flat[start]``
+    on: flat[start:start + rows*cols].reshape(rows, cols), unchecked (the caller keeps it in
+    bounds). It shares flat's memory and keeps it alive, as numba's own views do."""
+    if not (isinstance(flat, types.Array) and flat.ndim == 1 and flat.layout == "C"
+            and all(isinstance(a, types.Integer) for a in (start, rows, cols))):
+        return None
+    matrix = flat.copy(ndim=2, layout="C")
+
+    def codegen(context, builder, signature, args):
+        from numba.core.imputils import impl_ret_borrowed
+        from numba.np.arrayobj import make_array, populate_array
+
+        source = make_array(flat)(context, builder, args[0])
+        begin, n_rows, n_cols = (context.cast(builder, v, t, types.intp)
+                                 for v, t in zip(args[1:], signature.args[1:], strict=True))
+        item = context.get_constant(types.intp, context.get_abi_sizeof(
+            context.get_data_type(flat.dtype)))
+        view = make_array(matrix)(context, builder)
+        populate_array(view, data=builder.gep(source.data, [begin]),
+                       shape=cgutils.pack_array(builder, [n_rows, n_cols]),
+                       strides=cgutils.pack_array(builder, [builder.mul(n_cols, item), item]),
+                       itemsize=item, meminfo=source.meminfo, parent=source.parent)
+        return impl_ret_borrowed(context, builder, matrix, view._getvalue())
+    return matrix(flat, start, rows, cols), codegen

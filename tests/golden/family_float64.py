@@ -27,8 +27,8 @@ import numpy as np
 from numba import njit
 
 from symprop.codegen.support import (call_f1, call_f3, copy_into, empty_matrix, empty_vector,
-                                     matmul_nn, matmul_nt, matmul_tn, sgd_step, shuffle_order,
-                                     step_weights)
+                                     matmul_nn, matmul_nt, matmul_tn, matrix_view, sgd_step,
+                                     shuffle_order, step_weights)
 from symprop.codegen.vector_math import exp_float64, tanh_float64
 
 DTYPE = np.float64
@@ -125,13 +125,12 @@ def weight_step(D, below, W, v, lr, momentum):
                 W[k, j] += step
 
 
-# -- views into the flat arrays ----------------------------------------------------------------
+# -- views into the flat arrays (`matrix_view`, not slice and reshape: numba's reshape is a C
+# call per view, and a tiny network's step makes a score of views) -----------------------------
 @njit(cache=True, error_model="numpy")
 def weights_of(theta, layout, l):
     """Layer l's (0-based) weight matrix, a view of theta: units x fan-in."""
-    start = layout[l, W_OFF]
-    size = layout[l, UNITS] * layout[l, FAN_IN]
-    return theta[start:start + size].reshape(layout[l, UNITS], layout[l, FAN_IN])
+    return matrix_view(theta, layout[l, W_OFF], layout[l, UNITS], layout[l, FAN_IN])
 
 
 @njit(cache=True, error_model="numpy")
@@ -146,9 +145,7 @@ def bias_of(theta, layout, l):
 @njit(cache=True, error_model="numpy")
 def rows_of(buffer, layout, l, capacity, rows):
     """Layer l's (rows x units) block of a row buffer holding ``capacity`` rows per layer."""
-    start = capacity * layout[l, ROW_OFF]
-    units = layout[l, UNITS]
-    return buffer[start:start + rows * units].reshape(rows, units)
+    return matrix_view(buffer, capacity * layout[l, ROW_OFF], rows, layout[l, UNITS])
 
 
 # -- the per-row pieces, one branch per rule table row -----------------------------------------
