@@ -31,6 +31,7 @@ from ..derive.derivatives import K
 from ..derive.rules import BUILTIN_ACTIVATION_ROWS, BUILTIN_LOSS_ROWS
 from .elementwise import BACK, LOGP, Z, forward_formula, index_form, loss_term, range_midpoint
 from .generate import IMPORTS_HERE, environment, finish_module
+from .layout import LAYOUT_COLUMNS
 from .printer import TempNames, code, print_block
 
 # the rows the family holds, in code order (a code is an index into these tuples)
@@ -148,6 +149,7 @@ def family_source(dtype: str) -> FamilySource:
         "activations": activations, "pairs": pairs,
         "losses": [_loss_entry(i, loss, dtype) for i, loss in enumerate(LOSSES)],
         "custom": CUSTOM, "n_pairs": N_PAIRS, "custom_loss": CUSTOM_LOSS,
+        "layout_columns": LAYOUT_COLUMNS,
         "activation_names": repr(ACTIVATIONS), "loss_names": repr(LOSSES),
         "needs_z": repr(tuple(a["needs_z"] for a in activations)),
         "layerwise": repr(tuple(a["layerwise"] for a in activations)),

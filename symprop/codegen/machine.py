@@ -33,6 +33,7 @@ import numpy as np
 
 from ..io import write_atomic
 from .cache import _IMPORT_LOCK, cache_dir, generator_fingerprint, import_file
+from .layout import N_COLUMNS
 from .options import classification, supports  # noqa: F401  (re-exported)
 from .verify import compiled_files as _compiled_files
 from .verify import numba_cache_problem
@@ -40,7 +41,6 @@ from .verify import sha256 as _sha256
 
 SHAPE = "family"
 LOCK_SECONDS = 600          # a build holding the lock longer than this is taken to be dead
-N_COLUMNS = 11              # the layout table's columns (the module's FAN_IN … DLOSS_ADDR)
 
 
 ENV_VAR = "SYMPROP_MACHINE_DIR"
@@ -192,9 +192,16 @@ def _import(path: Path, record: dict, name: str) -> ModuleType | None:
         return module
 
 
+def takes(a, dtype: np.dtype, ndim: int) -> bool:
+    """Is ``a`` an array as the compiled family takes it: an ndarray of ``dtype`` and ``ndim``
+    dimensions, C-contiguous, aligned and writeable? (A compiled export does not look: it
+    would read past a float32 array declared float64.)"""
+    return (type(a) is np.ndarray and (a.dtype is dtype or a.dtype == dtype) and a.ndim == ndim
+            and a.flags.c_contiguous and a.flags.aligned and a.flags.writeable)
+
+
 def _checked(export, name: str, example: tuple):
-    """``export`` behind a check that each array argument is an ndarray of the declared dtype
-    and dimensions, C-contiguous, aligned and writeable (TypeError otherwise)."""
+    """``export`` behind `takes` for each array argument (TypeError otherwise)."""
     arrays = tuple((i, a.dtype, a.ndim) for i, a in enumerate(example)
                    if isinstance(a, np.ndarray))
     count = len(example)
@@ -203,9 +210,7 @@ def _checked(export, name: str, example: tuple):
         if len(args) != count:
             raise TypeError(f"{name}() takes {count} arguments ({len(args)} given)")
         for i, dtype, ndim in arrays:
-            a = args[i]
-            if not (type(a) is np.ndarray and a.dtype == dtype and a.ndim == ndim
-                    and a.flags.c_contiguous and a.flags.aligned and a.flags.writeable):
+            if not takes(args[i], dtype, ndim):
                 raise TypeError(f"{name}(): argument {i} must be a writeable C-contiguous "
                                 f"{ndim}-d {dtype} array")
         return export(*args)
@@ -427,11 +432,9 @@ class NetworkKernels:
 
     # -- the per-network module's functions ------------------------------------------------
     def _ready(self, a, ndim: int = 2) -> np.ndarray:
-        """``a`` as the compiled family takes it: a writeable, aligned, C-contiguous ndarray of
-        our dtype (a copy when it is not one; numba would also type a read-only array apart and
-        compile anew). The unchecked exports read past an array of the wrong kind."""
-        if not (type(a) is np.ndarray and a.dtype is self._dtype and a.ndim == ndim
-                and a.flags.c_contiguous and a.flags.writeable and a.flags.aligned):
+        """``a`` as the compiled family `takes` it: a copy when it is not one (numba would also
+        type a read-only array apart and compile anew)."""
+        if not takes(a, self._dtype, ndim):
             a = np.array(a, dtype=self.DTYPE, order="C")
             if a.ndim != ndim:
                 raise TypeError(f"expected a {ndim}-d array, got shape {a.shape}")

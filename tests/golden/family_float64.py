@@ -44,8 +44,17 @@ CUSTOM = 6      # the activation code of a user's row: f and δ at F_ADDR, DF_AD
 N_PAIRS = 24      # pair codes from N_PAIRS on are generic: N_PAIRS + the loss code
 CUSTOM_LOSS = 4      # a user's loss: term and dE/dy at LOSS_ADDR, DLOSS_ADDR
 # the layout table's columns (the addresses: 0 where a layer has no piece)
-FAN_IN, UNITS, W_OFF, B_OFF, ACT, ROW_OFF, KEEP_Z = 0, 1, 2, 3, 4, 5, 6
-F_ADDR, DF_ADDR, LOSS_ADDR, DLOSS_ADDR = 7, 8, 9, 10
+FAN_IN = 0
+UNITS = 1
+W_OFF = 2
+B_OFF = 3
+ACT = 4
+ROW_OFF = 5
+KEEP_Z = 6
+F_ADDR = 7
+DF_ADDR = 8
+LOSS_ADDR = 9
+DLOSS_ADDR = 10
 N_COLUMNS = 11
 SMALL_PRODUCT = 4096      # multiply-adds up to which plain loops replace a BLAS call
 
