@@ -76,12 +76,21 @@ def load(source: Path, name: str) -> ModuleType | None:
     extension = load_extension(path)
     if extension is None:         # damaged, or built against another NumPy: the JIT serves
         return None
-    module = ModuleType(name, f"AOT-compiled kernels of {source.name}")
+    return as_module(extension, source, name, EXPORTS, constants, file=path)
+
+
+def as_module(extension: ModuleType, source: Path, name: str, exports: tuple[str, ...],
+              constants: dict, file: Path) -> ModuleType:
+    """A module standing for ``source``: its literal ``constants`` (`module_constants`) and the
+    ``exports`` of its compiled ``extension``; ``SOURCE``, ``EXTENSION`` and ``AOT`` say where
+    it comes from, ``__file__`` is ``file``."""
+    module = ModuleType(name, f"the kernels of {source.name}, compiled ahead of time")
     module.__dict__.update(constants)
-    module.__file__ = str(path)
+    module.__file__ = str(file)
     module.SOURCE = str(source)
+    module.EXTENSION = str(extension.__file__)
     module.AOT = True
-    for export in EXPORTS:
+    for export in exports:
         setattr(module, export, getattr(extension, export))
     return module
 

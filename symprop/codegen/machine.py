@@ -170,18 +170,14 @@ def _import(path: Path, record: dict, name: str) -> ModuleType | None:
     with _IMPORT_LOCK:
         if name in sys.modules:
             return sys.modules[name]
-        from .aot import load_extension, module_constants, preload_blas
+        from .aot import as_module, load_extension, module_constants, preload_blas
 
         preload_blas()
         compiled = load_extension(path.parent / extension["file"])
         if compiled is None:
             return None
-        module = ModuleType(name, f"the per-machine kernels of {path.name}, ahead of time")
-        module.__dict__.update(module_constants(path))
+        module = as_module(compiled, path, name, EXPORTS, module_constants(path), file=path)
         module.DTYPE = np.dtype(record["dtype"]).type
-        module.__file__ = str(path)
-        module.EXTENSION = str(path.parent / extension["file"])
-        module.AOT = True
         # a compiled export trusts its arguments' types (a float32 array where float64 is
         # declared reads past its end): the module's names check them; `NetworkKernels`, which
         # makes its arrays itself, calls the exports unchecked
