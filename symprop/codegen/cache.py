@@ -111,12 +111,17 @@ class CachedModule:
     seconds: float          # generating + writing + importing (numba compiles later, lazily)
 
 
+def folder_tag(folder: Path) -> str:
+    """Eight hex digits naming ``folder``, for the names generated modules are imported under:
+    one process may load the same kernel from two cache folders, and numba ties each compiled
+    function to its own file."""
+    return hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:8]
+
+
 def module_names(key: str, directory: Path) -> tuple[Path, str]:
     """The file for ``key`` in ``directory`` and the module name it is imported under."""
-    # the folder is part of the module name: one process may load the same kernel from two
-    # cache folders, and numba ties each compiled function to its own file
-    where = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:8]
-    return directory / f"symprop_{key[:24]}.py", f"_symprop_kernels_{key[:24]}_{where}"
+    return (directory / f"symprop_{key[:24]}.py",
+            f"_symprop_kernels_{key[:24]}_{folder_tag(directory)}")
 
 
 def load(network, dtype: str = "float64", shape: str | None = None, fastmath: bool = False,

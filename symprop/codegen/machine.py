@@ -20,7 +20,6 @@ which gives it the per-network module's interface.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import os
@@ -32,7 +31,7 @@ from types import ModuleType, SimpleNamespace
 import numpy as np
 
 from ..io import write_atomic
-from .cache import _IMPORT_LOCK, cache_dir, generator_fingerprint, import_file
+from .cache import _IMPORT_LOCK, cache_dir, folder_tag, generator_fingerprint, import_file
 from .layout import N_COLUMNS
 from .options import classification, supports  # noqa: F401  (re-exported)
 from .verify import compiled_files as _compiled_files
@@ -136,8 +135,7 @@ def load_family(dtype: str, directory: str | Path | None = None) -> ModuleType:
     process) or numba's cache, from the per-machine folder; built there first if need be."""
     folder = family_folder(directory)
     path, manifest = folder / f"family_{dtype}.py", folder / f"family_{dtype}.json"
-    where = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:8]
-    name = f"_symprop_family_{dtype}_{where}"
+    name = f"_symprop_family_{dtype}_{folder_tag(folder)}"
     with _IMPORT_LOCK:
         loaded = sys.modules.get(name)
     if loaded is not None:

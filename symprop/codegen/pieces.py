@@ -16,7 +16,6 @@ content hash, so one name with two formulas is two pieces.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
@@ -78,14 +77,13 @@ def load_piece(kind: str, key: str, dtype: str, folder: Path,
                lock: Callable[[Path], AbstractContextManager]) -> ModuleType:
     """The compiled piece of row ``key`` in ``folder``: imported (numba loads its cache), or
     built under ``lock(folder)`` (another process building it is waited for). ``problem(path,
-    manifest)``: why a built piece cannot be trusted (`machine._problem`)."""
-    from .cache import _IMPORT_LOCK, import_file
+    manifest)``: why a built piece cannot be trusted (`machine.piece_problem`)."""
+    from .cache import _IMPORT_LOCK, folder_tag, import_file
 
     digest = key.rpartition("@")[2]
     stem = f"{kind}_{digest}_{dtype}"
     path, manifest = folder / f"{stem}.py", folder / f"{stem}.json"
-    where = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:8]
-    name = f"_symprop_piece_{stem}_{where}"
+    name = f"_symprop_piece_{stem}_{folder_tag(folder)}"
     with _IMPORT_LOCK:
         if name in sys.modules:
             return sys.modules[name]

@@ -21,7 +21,7 @@ from types import ModuleType
 import jinja2
 import numpy as np
 
-from ..codegen.cache import cache_dir, import_file
+from ..codegen.cache import cache_dir, folder_tag, import_file
 from ..errors import SpecError
 from ..io import write_atomic
 from ..units import activation_traits
@@ -42,9 +42,7 @@ def load_generated(source: str, stem: str) -> tuple[ModuleType, Path]:
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:24]
     folder = cache_dir()
     path = folder / f"symprop_{stem}_{digest}.py"
-    # the folder is part of the module name, as for the backpropagation kernels
-    where = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:8]
-    name = f"_symprop_{stem}_{digest}_{where}"
+    name = f"_symprop_{stem}_{digest}_{folder_tag(folder)}"
     if name in sys.modules:
         return sys.modules[name], path
     if not path.exists() or path.read_text(encoding="utf-8") != source:
