@@ -202,3 +202,49 @@ def test_the_fixed_cost_of_a_short_call_is_microseconds(shape):
         k.train(p, X, Y, epochs=1, batch_size=5)
         best = min(best, time.perf_counter() - t0)
     assert best < 200e-6
+
+
+RELU = Network(inputs=2, layers=[Dense(3, "relu"), Dense(3, "softmax")], loss="cross-entropy")
+
+
+@pytest.mark.parametrize("shape", ["unrolled", "loops", "family"])
+@pytest.mark.parametrize("run", [dict(epochs=3), dict(epochs=0), dict(epochs=3, chunk_epochs=1),
+                                 dict(epochs=3, progress=True)])
+@pytest.mark.parametrize("key,bad", [("X", np.nan), ("X", -np.inf), ("Y", np.inf)])
+def test_data_that_is_not_finite_is_named_whichever_path_the_call_takes(shape, run, key, bad):
+    """The kernel looks at the data itself on the usual path (and says NOT_FINITE); the other
+    paths look in Python. Either way one SpecError naming X or Y, nothing returned. A ReLU
+    layer would hide a NaN input from the loss (max(0, NaN) is 0 in the kernel), so the loss
+    cannot be what catches it."""
+    k = RELU.compile(shape=shape)
+    p = k.init_params(0)
+    data = {"X": X.copy(), "Y": Y.copy()}
+    data[key][3, 1] = bad
+    with pytest.raises(SpecError, match="inputs contain" if key == "X" else "targets contain"):
+        k.train(p, data["X"], data["Y"], batch_size=2, **run)
+
+
+def test_run_epochs_names_data_that_is_not_finite():
+    from symprop.runtime import train as T
+
+    k = RELU.compile(shape="unrolled")
+    settings = T.Settings(epochs=2, batch_size=2, learning_rate=0.1)
+    Xn = X.copy()
+    Xn[0, 0] = np.nan
+    with pytest.raises(SpecError, match="inputs contain NaN"):
+        T.run_epochs(k, T.start(k, settings), Xn, Y, settings, 2)
+
+
+@pytest.mark.parametrize("shape", ["unrolled", "loops", "family"])
+def test_without_momentum_no_kernel_touches_the_velocities(shape):
+    """Calls without momentum share one set of velocities, filled with NaN: a kernel that read
+    them would make its loss NaN. They stay NaN, and the training equals a run on a fresh
+    object after a call with momentum (whose velocities start at zero)."""
+    k = RELU.compile(shape=shape)
+    p = k.init_params(1)
+    job = dict(epochs=4, batch_size=2, learning_rate=0.3, momentum=0.0)
+    first = k.train(p, X, Y, **job)
+    k.train(p, X, Y, **{**job, "momentum": 0.8})
+    assert_same(k.train(p, X, Y, **job), first)
+    assert all(np.isnan(v).all() for v in k._idle_velocities)
+    assert all(np.isfinite(v).all() for v in first[0].values())

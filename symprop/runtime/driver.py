@@ -15,16 +15,38 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import SpecError
 from .blas import one_blas_thread
 
 CHUNK_SECONDS = 0.25        # aim for one progress update about this often
 FIRST_CHUNK_SAMPLES = 20_000  # samples × epochs in the first call, before the rate is known
+NOT_FINITE = -1             # what a kernel's train_epochs returns for X or Y not finite
+_NOT_FINITE_SAYS = {"X": "inputs contain NaN or infinity", "Y": "targets contain NaN or infinity"}
+
+
+def check_finite(data: np.ndarray, key: str) -> None:
+    """SpecError naming ``key`` ("X" or "Y") when ``data`` holds a NaN or an infinity."""
+    if not np.isfinite(data).all():
+        raise SpecError(_NOT_FINITE_SAYS[key], key=key, expected="finite numbers")
+
+
+def not_finite(X: np.ndarray, Y: np.ndarray) -> SpecError:
+    """The error for a run the kernel refused (`NOT_FINITE`), naming X or Y."""
+    try:
+        check_finite(X, "X")
+        check_finite(Y, "Y")
+    except SpecError as exc:
+        return exc
+    # finite again by now: another thread wrote to the data while the kernel read it
+    return SpecError("inputs or targets held NaN or infinity while training", key="X",
+                     expected="finite numbers, not changed during training")
 
 
 @dataclass
 class Ran:
     """What a run did: epochs completed (less than asked when a loss was not finite: then the
-    index of that epoch), the per-epoch history, seconds of numba compiling on a first call."""
+    index of that epoch; `NOT_FINITE` when the kernel found the data not finite), the per-epoch
+    history, seconds of numba compiling on a first call."""
 
     done: int
     loss: np.ndarray
@@ -97,7 +119,8 @@ def run_chunks(kernel, X: np.ndarray, Y: np.ndarray, params: list, velocities: l
                 # about CHUNK_SECONDS per call, growing at most 4-fold at a time
                 chunk = max(1, min(4 * n, int(CHUNK_SECONDS / max(elapsed / n, 1e-9))))
             if ran < n:
-                return Ran(done + int(ran), loss_hist, acc_hist, compile_seconds)
+                return Ran(done + int(ran) if ran >= 0 else NOT_FINITE, loss_hist, acc_hist,
+                           compile_seconds)
             done += n
             if bar is not None:
                 bar.update(n)

@@ -17,10 +17,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import SpecError, TrainingError
-from .driver import CHUNK_SECONDS, FIRST_CHUNK_SAMPLES, one_call, run_chunks
+from .driver import CHUNK_SECONDS, FIRST_CHUNK_SAMPLES, check_finite, not_finite, run_chunks
 
 SHORT_SUM = 32          # numbers: up to this many, a list's sum is cheaper than NumPy's
 SCRATCH_EPOCHS = 4096   # calls of up to this many epochs keep their scratch arrays for the next
+# NumPy's flag bits (``a.flags.num``) C_CONTIGUOUS | ALIGNED | WRITEABLE: an array the kernels
+# take as it is
+USUAL_FLAGS = 0x0001 | 0x0100 | 0x0400
 
 __all__ = ["CHUNK_SECONDS", "FIRST_CHUNK_SAMPLES", "Kernels", "compile_network", "is_compiled"]
 
@@ -113,9 +116,18 @@ class Kernels:
         # lr and momentum as the kernel's dtype: a float is a float64 to numba and to a
         # compiled extension, and needs no conversion
         self._scalar = float if self._np_dtype == np.float64 else self._np_dtype.type
-        # the family trains one flat array (`NetworkKernels.train_flat`); a per-network module
-        # its parameter arrays
+        # the family trains one flat array (`NetworkKernels.train_flat`, and its unchecked
+        # `flat_kernel` for a call of arrays checked here); a per-network module its parameter
+        # arrays
         self._train_flat = getattr(module, "train_flat", None)
+        self._flat_kernel = getattr(module, "flat_kernel", None)
+        self._train_epochs = module.train_epochs
+        # the kernel needs no compiling on its next call (numba compiles on the first one)
+        self._ready = is_compiled(self._train_flat or module.train_epochs)
+        self._idle_velocities = ([np.full(module.size, np.nan, self._np_dtype)]
+                                 if self._flat_kernel is not None else
+                                 [np.full(s, np.nan, self._np_dtype)
+                                  for s in self.param_shapes.values()])
 
     def __repr__(self) -> str:
         threads = f", {self.threads} threads" if self.threads > 1 else ""
@@ -234,9 +246,7 @@ class Kernels:
                             got=arr.shape)
         if arr.shape[0] == 0:
             raise SpecError("empty dataset", key="X", expected="at least one sample")
-        if not np.isfinite(arr).all():
-            raise SpecError("inputs contain NaN or infinity", key="X",
-                            expected="finite numbers")
+        check_finite(arr, "X")
         return np.ascontiguousarray(arr)
 
     def _targets(self, Y: Any, n: int) -> np.ndarray:
@@ -269,9 +279,7 @@ class Kernels:
         if arr.shape[0] != n:
             raise SpecError("inputs and targets differ in length", key="Y",
                             expected=f"{n} rows like X", got=arr.shape[0])
-        if not np.isfinite(arr).all():
-            raise SpecError("targets contain NaN or infinity", key="Y",
-                            expected="finite numbers")
+        check_finite(arr, "Y")
         return np.ascontiguousarray(arr)
 
     # -- the kernels ---------------------------------------------------------------------------
@@ -322,8 +330,18 @@ class Kernels:
         the history so far. ``chunk_epochs`` fixes how many epochs run per kernel call (default:
         adaptive, about CHUNK_SECONDS per call); the result never depends on it.
         """
-        X = self._inputs(X)
-        Y = self._targets(Y, X.shape[0])
+        dtype = self._np_dtype
+        # the usual call checked inline: two arrays of our dtype, C-contiguous, aligned and
+        # writeable (`USUAL_FLAGS`: what the compiled family takes, and what numba compiled
+        # for), of the network's shapes; the kernel looks for NaN and infinity itself (and
+        # returns NOT_FINITE). Anything else goes through the full checks.
+        if not (type(X) is np.ndarray and type(Y) is np.ndarray and X.dtype is dtype
+                and Y.dtype is dtype and X.ndim == 2 and X.shape[1] == self.n_inputs
+                and X.shape[0] and Y.shape == (X.shape[0], self.n_outputs)
+                and X.flags.num & USUAL_FLAGS == USUAL_FLAGS
+                and Y.flags.num & USUAL_FLAGS == USUAL_FLAGS):
+            X = _usual(self._inputs(X))
+            Y = _usual(self._targets(Y, X.shape[0]))
         work = self._params(params)
         # plain ints and floats in range are checked inline; anything else by the full checks
         if type(epochs) is not int or epochs < 0:
@@ -334,8 +352,9 @@ class Kernels:
             _check_int(chunk_epochs, "chunk_epochs", 1)
         if type(seed) is not int:
             _check_int(seed, "seed", None)
+        rows = X.shape[0]
         if self.by_job is not None:
-            shape = self._shape_for_job(X.shape[0], epochs, batch_size)
+            shape = self._shape_for_job(rows, epochs, batch_size)
             if shape is not None:
                 return self._per_network_kernels(shape).train(
                     params, X, Y, epochs=epochs, batch_size=batch_size,
@@ -345,34 +364,53 @@ class Kernels:
               else _check_float(learning_rate, "learning_rate", 0.0, None))
         mom = (momentum if type(momentum) is float and 0.0 <= momentum < 1.0
                else _check_float(momentum, "momentum", 0.0, 1.0, open_top=True))
-        module, flat, dtype = self.module, self._train_flat, self._np_dtype
-        order, state, loss_hist, acc_hist = self._take_scratch(X.shape[0], epochs)
-        state[0] = int(seed) % 2**64
-        if flat is not None:
-            # the family: parameters and velocities as one flat array each
-            theta, views = module.pack_views(work)
-            kernel, work, velocities = flat, [theta], [np.zeros(theta.shape[0], dtype)]
-        else:
-            kernel = module.train_epochs
-            work = [p.copy() for p in work]
-            velocities = [np.zeros(p.shape, dtype) for p in work]
-        # (the family is compiled when it is loaded: nothing to time on its first call)
-        compiling = False if flat is not None else None
         epochs, batch_size = int(epochs), int(batch_size)
-        if one_call(kernel, X.shape[0], epochs, self.threads, progress, chunk_epochs,
-                    compiling):
-            # the usual short call: the kernel itself, no driver in between
-            done = int(kernel(X, Y, *work, *velocities, epochs, batch_size, self._scalar(lr),
-                              self._scalar(mom), bool(shuffle), state, order, loss_hist,
-                              acc_hist))
+        order, state, loss_hist, acc_hist = self._take_scratch(rows, epochs)
+        state[0] = int(seed) % 2**64
+        # without momentum no kernel reads or changes the velocities (the unrolled one stores
+        # back what it loaded): every call shares one set, filled with NaN so that a kernel
+        # which did use them would poison its loss, not pass unseen
+        if self._flat_kernel is not None:
+            # the family: parameters and velocities as one flat array each
+            theta, views = self.module.pack_views(work)
+            work = [theta]
+            velocities = (self._idle_velocities if mom == 0.0
+                          else [np.zeros(theta.shape[0], dtype)])
         else:
+            work = [p.copy() for p in work]
+            velocities = (self._idle_velocities if mom == 0.0
+                          else [np.zeros(p.shape, dtype) for p in work])
+            kernel = self._train_epochs
+        # the usual short call (one kernel call, nothing to time or show): the kernel itself,
+        # no driver in between — the rule `driver.one_call` states
+        if (self._ready and not progress and self.threads == 1
+                and 0 < epochs <= (chunk_epochs or max(1, FIRST_CHUNK_SAMPLES // rows))):
+            if self._flat_kernel is not None:
+                kernel, extra = self._flat_kernel
+                done = kernel(X, Y, theta, velocities[0], *extra, epochs, batch_size,
+                              self._scalar(lr), self._scalar(mom), shuffle is True or
+                              bool(shuffle), state, order, loss_hist, acc_hist)
+            else:
+                done = kernel(X, Y, *work, *velocities, epochs, batch_size, self._scalar(lr),
+                              self._scalar(mom), shuffle is True or bool(shuffle), state,
+                              order, loss_hist, acc_hist)
+        else:
+            if epochs == 0:     # no kernel call to look at the data
+                check_finite(X, "X")
+                check_finite(Y, "Y")
+            kernel = self._train_flat or self.module.train_epochs
+            # (the family is compiled when it is loaded: nothing to time on its first call)
             ran = run_chunks(kernel, X, Y, work, velocities, state, epochs, batch_size,
                              self._scalar(lr), self._scalar(mom), bool(shuffle),
                              threads=self.threads, progress=progress, chunk_epochs=chunk_epochs,
-                             compiling=compiling, buffers=(order, loss_hist, acc_hist))
+                             compiling=False if self._train_flat is not None else None,
+                             buffers=(order, loss_hist, acc_hist))
             done = ran.done
             self._compile_seconds += ran.compile_seconds
-        if flat is not None:
+            self._ready = is_compiled(kernel)
+        if done < 0:            # NOT_FINITE: the kernel found a NaN or an infinity in the data
+            raise not_finite(X, Y)
+        if self._flat_kernel is not None:
             work = views
         if done < epochs:
             self._stopped(done, epochs, lr, loss_hist, acc_hist, work)
@@ -433,10 +471,14 @@ class Kernels:
     def _history(self, loss_hist, acc_hist, n: int) -> dict[str, list[float]]:
         if n < loss_hist.shape[0]:
             loss_hist, acc_hist = loss_hist[:n], acc_hist[:n]
-        history = {"loss": loss_hist.tolist()}
         if self.classifier:
-            history["accuracy"] = acc_hist.tolist()
-        return history
+            return {"loss": loss_hist.tolist(), "accuracy": acc_hist.tolist()}
+        return {"loss": loss_hist.tolist()}
+
+
+def _usual(a: np.ndarray) -> np.ndarray:
+    """``a`` (a checked array of our dtype) with `USUAL_FLAGS`: a copy when it lacks one."""
+    return a if a.flags.num & USUAL_FLAGS == USUAL_FLAGS else np.array(a, order="C")
 
 
 def _all_finite(a: np.ndarray) -> bool:

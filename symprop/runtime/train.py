@@ -21,7 +21,7 @@ from ..errors import SpecError, TrainingError
 from ..units import activation_traits, loss_traits
 from . import checkpoint as ckpt
 from .datasets import Dataset, load_dataset
-from .driver import run_chunks
+from .driver import not_finite, run_chunks
 from .kernels import is_compiled
 
 
@@ -328,6 +328,8 @@ def run_epochs(kernels, state: State, X: np.ndarray, Y: np.ndarray, settings: Se
     if ran.compile_seconds:
         COMPILE_SECONDS[id(kernel)] = ran.compile_seconds
     loss_hist, acc_hist = ran.loss, ran.accuracy
+    if ran.done < 0:            # the kernel found a NaN or an infinity in the data
+        raise not_finite(X, Y)
     if ran.done < epochs:
         _stopped(kernels, new, params, velocity, loss_hist, acc_hist, ran.done, settings)
     new.params = dict(zip(names, params, strict=True))

@@ -13,6 +13,7 @@ backward(X, Y, theta, layout, pair, grad)     batch-mean gradient into grad (the
                                               returns the mean loss
 train_epochs(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs, batch_size, lr,
              momentum, shuffle, state, order, loss_hist, acc_hist) -> epochs done
+                                              (-1: X or Y not finite, nothing trained)
 ``pair`` = the last layer's activation code × len(LOSSES) + the loss code, or, where the output
 activation or the loss is a user's own row, N_PAIRS + the loss code (CUSTOM_LOSS for one's own):
 the generic pair. ``classify``: 0 regressor, 1 one output against ``midpoint``, 2 the largest
@@ -27,8 +28,8 @@ import numpy as np
 from numba import njit
 
 from symprop.codegen.support import (call_f1, call_f3, copy_into, empty_matrix, empty_vector,
-                                     matmul_nn, matmul_nt, matmul_tn, matrix_view, sgd_step,
-                                     shuffle_order, step_weights)
+                                     finite_data, matmul_nn, matmul_nt, matmul_tn, matrix_view,
+                                     sgd_step, shuffle_order, step_weights)
 from symprop.codegen.vector_math import exp_float64, tanh_float64
 
 DTYPE = np.float64
@@ -773,8 +774,11 @@ def train_epochs(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs
     Each layer's δ below is computed from its weights before they move; the weights step by
     one BLAS product (`step_weights`). loss_hist[e] / acc_hist[e] get the epoch's mean loss and
     accuracy over the samples seen. A loss that is not finite stops the run: theta is put back
-    to where it was before that epoch and the epoch's index is returned; else ``epochs``.
+    to where it was before that epoch and the epoch's index is returned; else ``epochs``, or -1
+    (nothing trained) when X or Y holds a NaN or an infinity.
     """
+    if not finite_data(X, Y):
+        return -1       # a NaN or an infinity in the data: nothing is trained
     n_samples = X.shape[0]
     last = layout.shape[0] - 1
     # a choice, not min(): numba compiles min() anew in every process

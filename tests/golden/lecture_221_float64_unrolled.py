@@ -17,7 +17,7 @@ import math
 import numpy as np
 from numba import njit
 
-from symprop.codegen.support import empty_matrix, empty_vector, shuffle_order
+from symprop.codegen.support import empty_matrix, empty_vector, finite_data, shuffle_order
 
 NAME = 'lecture_221'
 SYMPROP_VERSION = "0.1.0"
@@ -180,8 +180,11 @@ def train_epochs(X, Y, W1, W2, vW1, vW2, epochs, batch_size, lr, momentum,
     mean loss and step: v = momentum*v - lr*g; w = w + v (plain w - lr*g when momentum is 0).
     loss_hist[e] / acc_hist[e] get the epoch's mean loss and accuracy over the samples seen.
     A loss that is not finite stops the run: the parameters are put back to where they were
-    before that epoch and the epoch's index is returned. Otherwise returns ``epochs``.
+    before that epoch and the epoch's index is returned. Otherwise returns ``epochs``, or -1
+    (nothing trained) when X or Y holds a NaN or an infinity.
     """
+    if not finite_data(X, Y):
+        return -1       # a NaN or an infinity in the data: nothing is trained
     n_samples = X.shape[0]
     # a choice, not min(): numba compiles min() (and np.empty) anew in every process
     size = batch_size if batch_size < n_samples else n_samples
