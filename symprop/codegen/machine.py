@@ -260,6 +260,7 @@ def _build(dtype: str, path: Path, manifest: Path, name: str,
     loaded = _import(path, record, name)
     if loaded is None:          # built but does not load: numba's cache serves
         return _build(dtype, path, manifest, name, ahead_of_time=False)
+    loaded.BUILT_HERE = True    # this process built it (a sweep worker counts compiles by it)
     return loaded
 
 

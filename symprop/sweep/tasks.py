@@ -185,8 +185,8 @@ def _load_family(ref: KernelRef) -> Loaded:
         first, from_disk, seconds = entry is None, True, 0.0
         if entry is None:
             t0 = time.perf_counter()
-            from_disk = machine.is_built(ref.dtype)
             family = machine.load_family(ref.dtype)
+            from_disk = not getattr(family, "BUILT_HERE", False)
             seconds = time.perf_counter() - t0
             entry = _MODULES[ref.digest] = (family, Path(family.__file__))
             STATS["disk_loads" if from_disk else "compiles"] += 1
