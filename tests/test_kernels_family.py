@@ -18,6 +18,7 @@ import textwrap
 
 import numpy as np
 import pytest
+import sympy as sp
 from golden_files import check_golden
 
 from symprop import Dense, Network
@@ -209,13 +210,55 @@ def test_shapes_can_be_forced_and_the_family_refuses_what_it_lacks():
     net = Network(inputs=2, layers=[Dense(2, "tanh"), Dense(1, "sigmoid")], loss="log")
     assert net.compile().shape == "family"
     assert net.compile(shape="family").shape == "family"
-    odd = Network(inputs=2, layers=[Dense(2, "relu"), Dense(1, "linear")], loss="sse",
-                  relu_at_zero=1)
-    assert not machine.supports(odd)
     with pytest.raises(SpecError, match="per-machine"):
-        odd.compile(shape="family")
-    with pytest.raises(SpecError):
         net.compile(shape="family", threads=2)
+    with pytest.raises(SpecError, match="per-machine"):
+        net.compile(shape="family", fastmath=True)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_relu_with_another_derivative_at_zero_trains_on_the_family(dtype):
+    """ReLU'(0) = c ≠ 0: the ReLU layers go through a piece derived with c (hidden and output
+    layers alike); the net inputs here are exactly 0 on some rows, where only c decides."""
+    X = np.array([[1.0, -1.0], [0.5, 0.25], [-1.0, 1.0], [2.0, 0.0]], dtype=dtype)
+    Y = np.array([[0.5], [1.0], [0.0], [2.0]], dtype=dtype)
+    params = {"W1": np.array([[1.0, 1.0], [0.5, -0.5]], dtype=dtype),      # z = 0 on rows 0, 2
+              "W2": np.array([[0.75, -1.0]], dtype=dtype)}
+    grads = {}
+    for c in (0, 1, sp.Rational(1, 2)):
+        for out in ("linear", "relu"):
+            net = Network(inputs=2, layers=[Dense(2, "relu", False), Dense(1, out, False)],
+                          loss="sse", relu_at_zero=c)
+            family, own = net.compile(dtype=dtype), net.compile(dtype=dtype, shape="unrolled")
+            assert family.shape == "family" and machine.supports(net)
+            grads[c, out] = family.gradients(params, X, Y)
+            want = own.gradients(params, X, Y)
+            for key in want:
+                np.testing.assert_allclose(grads[c, out][key], want[key], rtol=1e-6, atol=1e-7)
+            job = dict(epochs=3, batch_size=2, learning_rate=0.1, momentum=0.5, seed=2)
+            (got, h1), (ref, h2) = family.train(params, X, Y, **job), own.train(params, X, Y,
+                                                                                **job)
+            for key in ref:
+                np.testing.assert_allclose(got[key], ref[key], rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-5)
+    # one unit, one input: dE/dw1 = (y - d) · w2 · ReLU'(x·w1) · x against the hand formula,
+    # on every kernel shape — ReLU'(z < 0) is 0 whatever ReLU'(0) is
+    for c in (1, sp.Rational(1, 2)):
+        net = Network(inputs=1, layers=[Dense(1, "relu", False), Dense(1, "linear", False)],
+                      loss="sse", relu_at_zero=c)
+        for x, w1, slope in ((-1.0, 1.0, 0.0), (2.0, 0.0, float(c)), (2.0, 1.0, 1.0)):
+            one = {"W1": np.array([[w1]], dtype=dtype), "W2": np.array([[3.0]], dtype=dtype)}
+            y = 3.0 * max(x * w1, 0.0)
+            want = (y - 1.0) * 3.0 * slope * x
+            for shape in ("unrolled", "loops", None):
+                got = net.compile(dtype=dtype, shape=shape).gradients(
+                    one, np.array([[x]], dtype=dtype), np.array([[1.0]], dtype=dtype))
+                assert got["W1"][0, 0] == pytest.approx(want, abs=1e-6), (c, x, w1, shape)
+    # the kink's share of the W1 gradient (the rows at z = 0) is linear in c
+    kink_share = grads[1, "linear"]["W1"][0] - grads[0, "linear"]["W1"][0]
+    assert np.abs(kink_share).max() > 0.1
+    np.testing.assert_allclose(grads[sp.Rational(1, 2), "linear"]["W1"][0] -
+                               grads[0, "linear"]["W1"][0], kink_share / 2, rtol=1e-6)
 
 
 def _ahead_of_time() -> bool:

@@ -157,9 +157,19 @@ def test_what_stays_on_per_network_modules_says_why():
     kink = rules.Activation.from_formula("kinked", "max(z/2, z)").key    # no declared f'(0)
     net = Network(inputs=2, layers=[Dense(2, kink), Dense(1, "linear")], loss="sse")
     assert supports(net)
+    # an undeclared kink takes the network's ReLU'(0): its piece is derived with it
     odd = Network(inputs=2, layers=[Dense(2, kink), Dense(1, "linear")], loss="sse",
                   relu_at_zero=1)
-    assert any("kink" in r for r in family_refusals(odd))
+    assert family_refusals(odd) == [] and odd.compile().shape == "family"
+    X = np.array([[1.0, -1.0], [0.5, 0.25]])
+    Y = np.array([[0.5], [1.0]])
+    params = {"W1": np.array([[1.0, 1.0], [0.5, -0.5]]), "b1": np.zeros(2),
+              "W2": np.array([[0.75, -1.0]]), "b2": np.zeros(1)}
+    got = odd.compile().gradients(params, X, Y)
+    want = odd.compile(shape="loops").gradients(params, X, Y)
+    assert not np.allclose(got["W1"], net.compile().gradients(params, X, Y)["W1"])
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-12, atol=1e-14, err_msg=key)
 
 
 def _fresh_process(code: str, env: dict) -> subprocess.CompletedProcess:

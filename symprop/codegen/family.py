@@ -15,7 +15,9 @@ user's own element-wise row is a small piece compiled once per machine (`pieces.
 family calls through a C address in the layout table (activation code ``CUSTOM``); an output
 layer with such a row takes the *generic* pair, err += term(y, d, K), δ = f'(y, z) · dE/dy,
 each factor either a built-in row's lines below or the piece. `options.supports` says which
-networks stay on per-network kernels (layerwise rows of one's own, ReLU'(0) other than 0, …).
+networks stay on per-network kernels (layerwise rows of one's own, …). The family is derived
+with ReLU'(0) = 0; a network with another value trains its ReLU layers through a piece derived
+with it (as a row of one's own).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ CUSTOM = len(ACTIVATIONS)           # the activation code of a user's row (a pie
 N_PAIRS = len(ACTIVATIONS) * len(LOSSES)   # pair codes from here on: generic, N_PAIRS + loss
 CUSTOM_LOSS = len(LOSSES)           # the loss code, in a generic pair, of a user's loss
 RELU_AT_ZERO = 0        # the ReLU derivative at 0 the family is derived with (the spec default)
+_RELU_AT_ZERO = sp.Integer(RELU_AT_ZERO)
 SMALL_PRODUCT = 4096    # multiply-adds up to which the family's products are plain loops
 
 
@@ -51,7 +54,8 @@ class FamilySource:
     source: str
 
 
-def _symbolic_network(activations: tuple[str, ...], loss: str) -> SimpleNamespace:
+def _symbolic_network(activations: tuple[str, ...], loss: str,
+                      relu_at_zero: sp.Rational = _RELU_AT_ZERO) -> SimpleNamespace:
     """What `derive` reads of a network, with symbolic widths: index-form formulas do not
     depend on widths except through the output count K (mse's 1/K)."""
     from ..spec import NOTATION_DEFAULTS, Dense
@@ -61,13 +65,15 @@ def _symbolic_network(activations: tuple[str, ...], loss: str) -> SimpleNamespac
     return SimpleNamespace(
         is_perceptron=False, sizes=(sp.Integer(1), *hidden, K), depth=len(activations),
         layers=tuple(Dense(1, a) for a in activations), loss=loss,
-        relu_at_zero=sp.Integer(RELU_AT_ZERO), notation=dict(NOTATION_DEFAULTS), name="family")
+        relu_at_zero=relu_at_zero, notation=dict(NOTATION_DEFAULTS), name="family")
 
 
-def activation_formulas(name: str) -> tuple[sp.Expr, sp.Expr]:
+def activation_formulas(name: str, relu_at_zero: sp.Rational = _RELU_AT_ZERO
+                        ) -> tuple[sp.Expr, sp.Expr]:
     """An element-wise row's f(z) as kernels evaluate it and its hidden δ = f' · back (in
-    ``y``, ``z``, ``back``), from the derivation of a network with this hidden activation."""
-    hidden = derive(_symbolic_network((name, "linear"), "sse")).layers[0]
+    ``y``, ``z``, ``back``), from the derivation of a network with this hidden activation (and
+    this ReLU'(0), which a kink without a declared derivative takes too)."""
+    hidden = derive(_symbolic_network((name, "linear"), "sse", relu_at_zero)).layers[0]
     _, delta, _ = index_form(hidden, 2)
     return forward_formula(name), delta
 

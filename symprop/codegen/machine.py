@@ -33,7 +33,7 @@ import numpy as np
 from ..io import write_atomic
 from .cache import _IMPORT_LOCK, cache_dir, folder_tag, generator_fingerprint, import_file
 from .layout import N_COLUMNS
-from .options import classification, supports  # noqa: F401  (re-exported)
+from .options import classification, follows_relu_at_zero, supports  # noqa: F401
 from .verify import compiled_files as _compiled_files
 from .verify import numba_cache_problem
 from .verify import sha256 as _sha256
@@ -307,14 +307,16 @@ class _Pieces:
         self.family = family
         self.loaded: dict[tuple[str, str], ModuleType] = {}
 
-    def addresses(self, kind: str, key: str) -> tuple[int, int]:
+    def addresses(self, kind: str, key: str, relu_at_zero: str = "0") -> tuple[int, int]:
+        """The piece's two C addresses; ``relu_at_zero``: the network's ReLU'(0), which the
+        piece's δ is derived with (one network has one)."""
         from . import pieces
 
         if (kind, key) not in self.loaded:
             folder = pieces.piece_folder(self.family.__file__)
             self.loaded[kind, key] = pieces.load_piece(
                 kind, key, _dtype_name(self.family), folder,
-                piece_problem, piece_lock)
+                piece_problem, piece_lock, relu_at_zero)
         return pieces.addresses(self.loaded[kind, key])
 
 
@@ -362,9 +364,13 @@ class NetworkKernels:
             if lay.bias:
                 b_off, offset = offset, offset + lay.units
             code = act_code.get(lay.activation, family.CUSTOM)
+            kink = "0"
+            if network.relu_at_zero != 0 and follows_relu_at_zero(lay.activation):
+                # the family is derived with ReLU'(0) = 0: this row's δ is a piece instead
+                code, kink = family.CUSTOM, str(network.relu_at_zero)
             f_addr, df_addr = 0, 0
             if code == family.CUSTOM:       # a user's row: its piece, compiled once per machine
-                f_addr, df_addr = pieces.addresses("activation", lay.activation)
+                f_addr, df_addr = pieces.addresses("activation", lay.activation, kink)
             keep_z = l == depth or code == family.CUSTOM or family.NEEDS_Z[code]
             rows.append([fan_in, lay.units, w_off, b_off, code, row_offset, int(keep_z),
                          f_addr, df_addr, 0, 0])

@@ -32,7 +32,8 @@ class KernelShape:
 KERNEL_SHAPES: dict[str, KernelShape] = {row.name: row for row in (
     KernelShape("family", "family.py.jinja", False,
                 "built-in rows and your own element-wise rows (a piece each, compiled once "
-                "per machine), ReLU'(0) = 0, no threads, fastmath or ahead-of-time build",
+                "per machine, as ReLU with ReLU'(0) other than 0), no threads, fastmath or "
+                "ahead-of-time build",
                 "net.compile() by default; jobs below the lines of choose_shape_for_job"),
     KernelShape("unrolled", "unrolled.py.jinja", True,
                 f"at most {UNROLL_MAX_PARAMS} parameters, one thread",
@@ -67,8 +68,9 @@ def supports(network) -> bool:
 
 def family_refusals(network) -> list[str]:
     """Why the per-machine family cannot train ``network`` (empty: it can). It holds the
-    built-in rows with ReLU'(0) = 0, and a user's own element-wise, differentiable rows as
-    pieces compiled once per machine (`pieces.py`); the rest gets per-network modules."""
+    built-in rows, and as pieces compiled once per machine (`pieces.py`) a user's own
+    element-wise, differentiable rows and ReLU with ReLU'(0) other than 0; the rest (layerwise
+    rows of one's own, a loss of one's own after one) gets per-network modules."""
     reasons = []
     for lay in network.layers:
         traits = activation_traits(lay.activation)
@@ -84,9 +86,22 @@ def family_refusals(network) -> list[str]:
         if out is not None and out.layerwise:
             # a layerwise output's δ couples the outputs through the loss: no element-wise piece
             reasons.append(f"your loss {network.loss} after a layerwise output activation")
-    if network.relu_at_zero != 0 and any(lay.activation == "relu" for lay in network.layers):
-        reasons.append("ReLU'(0) other than 0")
     return list(dict.fromkeys(reasons))
+
+
+def follows_relu_at_zero(key: str) -> bool:
+    """Does row ``key``'s f' at a kink come from the network's ReLU'(0)? ReLU itself, and a row
+    of one's own with kinks and no declared derivative there. The family is derived with
+    ReLU'(0) = 0; such a row in a network with another value trains through a piece derived
+    with that value (`machine.NetworkKernels`)."""
+    from ..derive import rules
+
+    row = rules.ACTIVATIONS.get(key)
+    if row is None or row.layerwise:
+        return False
+    if is_builtin_activation(key):
+        return key == "relu"
+    return bool(row.kinks) and row.derivative_at_kinks is None
 
 
 def _own_activation_refusals(network, key: str) -> list[str]:
@@ -95,9 +110,6 @@ def _own_activation_refusals(network, key: str) -> list[str]:
     row = rules.ACTIVATIONS[key]
     if row.layerwise:
         return [f"{key}: a layerwise row of your own (each output reads the whole layer)"]
-    if row.kinks and row.derivative_at_kinks is None and network.relu_at_zero != 0:
-        # the piece is derived with f' = 0 at an undeclared kink, as ReLU'(0) in the family
-        return [f"{key}: a kink without a declared derivative, and ReLU'(0) other than 0"]
     return []
 
 
@@ -119,7 +131,7 @@ def choose_family(network, dtype: str, shape: str | None, fastmath: bool = False
             check_options(network, dtype, "loops")
         reasons = family_refusals(network) if dtype in DTYPES else []
         raise SpecError("the per-machine kernels hold built-in rows and your own element-wise "
-                        "ones, one thread, no fastmath, no ahead-of-time build and ReLU'(0) = 0"
+                        "ones, one thread, no fastmath and no ahead-of-time build"
                         + (f" (here: {'; '.join(reasons)})" if reasons else ""), key="shape",
                         expected='"unrolled" or "loops" for this network')
     return fits

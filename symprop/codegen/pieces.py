@@ -16,6 +16,7 @@ content hash, so one name with two formulas is two pieces.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
@@ -27,8 +28,9 @@ from types import ModuleType
 KINDS = ("activation", "loss")
 
 
-def piece_source(kind: str, key: str, dtype: str) -> str:
-    """The piece module's text for the registered row ``key`` (SymPy: only when building)."""
+def piece_source(kind: str, key: str, dtype: str, relu_at_zero: str = "0") -> str:
+    """The piece module's text for the registered row ``key`` (SymPy: only when building);
+    an activation's δ derived with ``relu_at_zero`` as ReLU'(0) (`follows_relu_at_zero`)."""
     import numpy as np
     import sympy as sp
 
@@ -42,11 +44,13 @@ def piece_source(kind: str, key: str, dtype: str) -> str:
 
     if kind == "activation":
         row = rules.ACTIVATIONS[key]
-        act, delta = (overflow_safe(e) for e in activation_formulas(key))
+        kink = sp.Rational(relu_at_zero)
+        act, delta = (overflow_safe(e) for e in activation_formulas(key, kink))
         value = print_block([("y", act)], dtype, TempNames("_f"), vector_math=True)
         derivative = print_block([("delta", delta)], dtype, TempNames("_d"), vector_math=True)
         extra = {"midpoint": repr(range_midpoint(row.definition(Z))),
-                 "formula_text": f"f(z) = {row.formula}",
+                 "formula_text": f"f(z) = {row.formula or row.definition(Z)}" + (
+                     f", with f' = {kink} at a kink (the network's ReLU'(0))" if kink else ""),
                  "columns": "F_ADDR, DF_ADDR"}
     elif kind == "loss":
         row = rules.LOSSES[key]
@@ -74,13 +78,17 @@ def piece_folder(family_file: str | Path) -> Path:
 
 def load_piece(kind: str, key: str, dtype: str, folder: Path,
                problem: Callable[[Path, Path], str | None],
-               lock: Callable[[Path], AbstractContextManager]) -> ModuleType:
+               lock: Callable[[Path], AbstractContextManager],
+               relu_at_zero: str = "0") -> ModuleType:
     """The compiled piece of row ``key`` in ``folder``: imported (numba loads its cache), or
     built under ``lock(folder)`` (another process building it is waited for). ``problem(path,
-    manifest)``: why a built piece cannot be trusted (`machine.piece_problem`)."""
+    manifest)``: why a built piece cannot be trusted (`machine.piece_problem`).
+    ``relu_at_zero`` (a rational's text): the ReLU'(0) its δ is derived with, one piece each."""
     from .cache import _IMPORT_LOCK, folder_tag, import_file
 
     digest = key.rpartition("@")[2]
+    if relu_at_zero != "0":     # the kink's value, hashed: a name safe for any rational
+        digest += "_kink" + hashlib.sha256(relu_at_zero.encode()).hexdigest()[:12]
     stem = f"{kind}_{digest}_{dtype}"
     path, manifest = folder / f"{stem}.py", folder / f"{stem}.json"
     name = f"_symprop_piece_{stem}_{folder_tag(folder)}"
@@ -94,12 +102,12 @@ def load_piece(kind: str, key: str, dtype: str, folder: Path,
                 if manifest.exists() or path.exists():
                     print(f"symprop: the piece {path.name} cannot be used ({why}); "
                           "rebuilding it", file=sys.stderr, flush=True)
-                return _build(kind, key, dtype, path, manifest, name)
+                return _build(kind, key, dtype, path, manifest, name, relu_at_zero)
     return import_file(path, name)
 
 
 def _build(kind: str, key: str, dtype: str, path: Path, manifest: Path,
-           name: str) -> ModuleType:
+           name: str, relu_at_zero: str = "0") -> ModuleType:
     """Generate, write, import (numba compiles and caches the C functions) and record."""
     from .. import __version__
     from ..io import write_atomic
@@ -107,16 +115,17 @@ def _build(kind: str, key: str, dtype: str, path: Path, manifest: Path,
     from .verify import compiled_files, sha256
 
     start = time.perf_counter()
-    shown = key.partition("@")[0]
-    print(f"symprop: building the per-machine {dtype} piece of your {kind} {shown!r} (once per "
+    shown = repr(key.partition("@")[0]) + (f" with ReLU'(0) = {relu_at_zero}"
+                                           if relu_at_zero != "0" else "")
+    print(f"symprop: building the per-machine {dtype} piece of the {kind} {shown} (once per "
           f"machine) in {path.parent}", end=" ... ", file=sys.stderr, flush=True)
     for stale in [*compiled_files(path), manifest]:
         stale.unlink(missing_ok=True)
-    write_atomic(path, piece_source(kind, key, dtype))
+    write_atomic(path, piece_source(kind, key, dtype, relu_at_zero))
     sys.modules.pop(name, None)
     module = import_file(path, name)
     record = {"version": __version__, "generator": generator_fingerprint(), "dtype": dtype,
-              "key": key, "sha256": sha256(path),
+              "key": key, "relu_at_zero": relu_at_zero, "sha256": sha256(path),
               "compiled": {f.name: sha256(f) for f in compiled_files(path)
                            if f.suffix == ".nbc"}}
     write_atomic(manifest, json.dumps(record, indent=1, sort_keys=True) + "\n")

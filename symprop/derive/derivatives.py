@@ -123,7 +123,11 @@ def _proven_equal(a: sp.Expr, b: sp.Expr) -> bool:
 
 
 def _piecewise_linear_in_output(row: Activation, dfz: sp.Expr, at_zero: sp.Expr) -> sp.Expr | None:
-    """ReLU-like rows: f(z) = z for z > 0 and f(z) = 0 for z <= 0, so f' depends on sign(y)."""
+    """ReLU-like rows: f(z) = z for z > 0 and f(z) = 0 for z <= 0, so f' depends on sign(y) —
+    when f'(0) = 0 only: y = 0 both at z = 0 and for z < 0, where f' is 0, so with another
+    f'(0) the output cannot tell them apart (no output form; f' is read from z)."""
+    if at_zero != 0:
+        return None
     pos, neg = sp.Symbol("p", positive=True), sp.Symbol("n", nonpositive=True)
     if sp.simplify(row(pos) - pos) == 0 and sp.simplify(row(neg)) == 0:
         return sp.Heaviside(Y, at_zero)
@@ -150,7 +154,8 @@ def output_derivative(name: str, relu_at_zero: sp.Rational = sp.S.Zero) -> Deriv
     if dfz.has(sp.Heaviside) or dfz.has(sp.Piecewise) or dfz.has(sp.Max):
         dfz = dfz.replace(sp.Heaviside, lambda *a: sp.Heaviside(a[0], relu_at_zero))
         out = _piecewise_linear_in_output(row, dfz, relu_at_zero)
-        steps = (f"f'(z) = {dfz}", "f(z) > 0 exactly when z > 0, so f'(z) = step(f(z))")
+        steps = (f"f'(z) = {dfz}", "f(z) > 0 exactly when z > 0, so f'(z) = step(f(z))"
+                 if out is not None else "f(z) = 0 at z = 0 and for z < 0: f' is read from z")
         return Derivative(dfz, out, steps)
     return Derivative(dfz, _poly_in_output(fz, dfz) or _inverse_in_output(fz, dfz))
 

@@ -205,7 +205,8 @@ def activation_lines(network: Any, name: str) -> tuple[list[Line], str]:
             else network.relu_at_zero
         lines.append(Line(f"{g}'(z)", rf"= \begin{{cases}} 1, & z > 0 \\ {p._print(at0)}, & "
                                       r"\text{otherwise} \end{cases}"))
-        lines.append(Line("", rf"= \mathbf{{1}}[{g}(z) > 0]"))
+        if at0 == 0:    # the output says it only then (y = 0 at z = 0 and for z < 0 alike)
+            lines.append(Line("", rf"= \mathbf{{1}}[{g}(z) > 0]"))
         return lines, (rf"At $z = 0$ the derivative does not exist; these slides take "
                        rf"${g}'(0) = {p._print(at0)}$.")
     lines.append(Line(f"{g}'(z)", "= " + p._print(in_net)))

@@ -336,10 +336,9 @@ class Kernels:
         # for), of the network's shapes; the kernel looks for NaN and infinity itself (and
         # returns NOT_FINITE). Anything else goes through the full checks.
         if not (type(X) is np.ndarray and type(Y) is np.ndarray and X.dtype is dtype
-                and Y.dtype is dtype and X.ndim == 2 and X.shape[1] == self.n_inputs
-                and X.shape[0] and Y.shape == (X.shape[0], self.n_outputs)
-                and X.flags.num & USUAL_FLAGS == USUAL_FLAGS
-                and Y.flags.num & USUAL_FLAGS == USUAL_FLAGS):
+                and Y.dtype is dtype and len(xs := X.shape) == 2 and xs[1] == self.n_inputs
+                and xs[0] and Y.shape == (xs[0], self.n_outputs)
+                and X.flags.num & Y.flags.num & USUAL_FLAGS == USUAL_FLAGS):
             X = _usual(self._inputs(X))
             Y = _usual(self._targets(Y, X.shape[0]))
         work = self._params(params)
