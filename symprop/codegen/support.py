@@ -10,8 +10,6 @@ few tenths of a second to compile.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit, types
 from numba.core import cgutils
@@ -221,12 +219,32 @@ def finite_data(X, Y):
 
 @njit(cache=True, error_model="numpy")
 def finite_matrix(A):
-    """No NaN or infinity in the 2-d array A."""
+    """No NaN or infinity in the 2-d array A: no number whose exponent bits are all ones. An
+    OR of integer tests, which LLVM vectorises (a loop of isfinite with an early exit ran at
+    half the memory's speed on a 784-column dataset)."""
+    ones = exponent_ones(A.dtype)
+    bad = 0
     for i in range(A.shape[0]):
         for j in range(A.shape[1]):
-            if not math.isfinite(A[i, j]):
-                return False
-    return True
+            bad |= (float_bits(A[i, j]) & ones) == ones
+    return bad == 0
+
+
+def exponent_ones(dtype):
+    """The exponent bits of a float of ``dtype`` (the bits of infinity), as its integer."""
+    return float_bits_of_inf[np.dtype(dtype).name]
+
+
+float_bits_of_inf = {"float64": 0x7FF0000000000000, "float32": 0x7F800000}
+
+
+@overload(exponent_ones)
+def _exponent_ones_impl(dtype):
+    width = getattr(getattr(dtype, "dtype", None), "bitwidth", None)
+    if width not in (32, 64):
+        return None
+    ones = float_bits_of_inf[f"float{width}"]
+    return lambda dtype: ones
 
 
 # -- bit casts: a float's bits as an integer and back, which numba has no function for ----------
