@@ -687,18 +687,15 @@ def column_sums(D, g):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def bias_step(D, b, v, lr, momentum):
-    """b steps by -lr × Σ_r D[r, ·] (with momentum through v): `column_sums` and `sgd_step` in
-    one loop, the same sums in the same order (no reshape and no gradient buffer)."""
-    rows, units = D.shape
-    for k in range(units):
-        g = 0.0
-        for r in range(rows):
-            g += D[r, k]
+def bias_step(D, g, b, v, lr, momentum):
+    """b steps by -lr × Σ_r D[r, ·] (with momentum through v), the sums made in g: `column_sums`
+    and `sgd_step` without the reshapes (a C call each)."""
+    column_sums(D, g)
+    for k in range(b.shape[0]):
         if momentum == 0:
-            b[k] -= lr * g
+            b[k] -= lr * g[k]
         else:
-            step = momentum * v[k] - lr * g
+            step = momentum * v[k] - lr * g[k]
             v[k] = step
             b[k] += step
 
@@ -812,16 +809,17 @@ def train_epochs(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs
     As = empty_vector(size * width, DTYPE)
     Ds = empty_vector(size * width, DTYPE)
     log_norm = empty_vector(size, DTYPE)
+    bias_grad = empty_vector(width, DTYPE)
     saved = empty_vector(theta.shape[0], DTYPE)
     return run_epochs(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs, size, lr,
                       momentum, shuffle, state, order, loss_hist, acc_hist, Xb, Yb, Zs, As, Ds,
-                      log_norm, saved)
+                      log_norm, bias_grad, saved)
 
 
 @njit(cache=True, error_model="numpy")
 def run_epochs(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs, size, lr,
                momentum, shuffle, state, order, loss_hist, acc_hist, Xb, Yb, Zs, As, Ds,
-               log_norm, saved):
+               log_norm, bias_grad, saved):
     """`train_epochs`' loop over epochs and minibatches of ``size`` rows, on its buffers."""
     # every array is an argument, alive for the whole call: the loop works on `borrowed` views,
     # so the views a step makes per layer count no references (atomic increments and
@@ -830,7 +828,7 @@ def run_epochs(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs, 
                                      borrowed(velocity), borrowed(layout))
     state, order, Xb, Yb = borrowed(state), borrowed(order), borrowed(Xb), borrowed(Yb)
     Zs, As, Ds, log_norm = borrowed(Zs), borrowed(As), borrowed(Ds), borrowed(log_norm)
-    saved = borrowed(saved)
+    bias_grad, saved = borrowed(bias_grad), borrowed(saved)
     n_samples = X.shape[0]
     last = layout.shape[0] - 1
     for i in range(n_samples):
@@ -877,8 +875,8 @@ def run_epochs(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs, 
                 # W steps by -lr times D^T below, summed over the rows (one BLAS gemm)
                 weight_step(D, below, W, weights_of(velocity, layout, l), lr, momentum)
                 if layout[l, B_OFF] >= 0:
-                    bias_step(D, bias_of(theta, layout, l), bias_of(velocity, layout, l), lr,
-                              momentum)
+                    bias_step(D, bias_grad[:layout[l, UNITS]], bias_of(theta, layout, l),
+                              bias_of(velocity, layout, l), lr, momentum)
         mean_loss = loss_sum / n_samples
         loss_hist[epoch] = mean_loss
         acc_hist[epoch] = correct / n_samples if classify != 0 else np.nan
