@@ -146,8 +146,7 @@ def family_source(dtype: str) -> FamilySource:
     context = {
         "version": __version__, "dtype": dtype, "dt": f"np.{dtype}",
         "njit": '@njit(cache=True, error_model="numpy")',
-        # the step's helpers are inlined into their callers: on a tiny network a call (its
-        # arrays passed as a score of words each) cost more than the work (issue 18)
+        # a training step's helpers, inlined into their callers (the template says why)
         "njit_inline": '@njit(cache=True, error_model="numpy", inline="always")',
         "activations": activations, "pairs": pairs,
         "losses": [_loss_entry(i, loss, dtype) for i, loss in enumerate(LOSSES)],

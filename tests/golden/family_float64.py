@@ -835,7 +835,8 @@ def run_epochs(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs, 
         order[i] = i
     done = epochs
     for epoch in range(epochs):
-        # a copy of the parameters, to go back to if this epoch's loss is not finite
+        # a copy of the parameters, to go back to if this epoch's loss is not finite (a loop:
+        # `copy_into` reshapes, a C call each, and a tiny network's epoch is a few steps)
         for i in range(theta.shape[0]):
             saved[i] = theta[i]
         if shuffle:
