@@ -124,3 +124,18 @@ def test_matrix_view_is_the_reshaped_slice_and_writes_through():
     expected[1, 2] = -1.0
     np.testing.assert_array_equal(view_and_write(flat, 2, 2, 3), expected)
     assert flat[7] == -1.0
+
+
+def test_borrowed_array_and_its_views_write_through():
+    borrowed, matrix_view = support.borrowed, support.matrix_view
+
+    @njit
+    def write_through_views(flat):
+        view = borrowed(flat)
+        matrix_view(view, 2, 2, 3)[1, 2] = -1.0
+        view[0:2][1] = 5.0
+        return view[7] + view[1]
+
+    flat = np.arange(12.0)
+    assert write_through_views(flat) == 4.0
+    assert flat[7] == -1.0 and flat[1] == 5.0

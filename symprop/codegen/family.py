@@ -152,6 +152,8 @@ def family_source(dtype: str) -> FamilySource:
     context = {
         "version": __version__, "dtype": dtype, "dt": f"np.{dtype}",
         "njit": '@njit(cache=True, error_model="numpy")',
+        # a training step's helpers, inlined into their callers (the template says why)
+        "njit_inline": '@njit(cache=True, error_model="numpy", inline="always")',
         "activations": activations, "pairs": pairs,
         "losses": [_loss_entry(i, loss, dtype) for i, loss in enumerate(LOSSES)],
         "custom": CUSTOM, "n_pairs": N_PAIRS, "custom_loss": CUSTOM_LOSS,

@@ -27,9 +27,9 @@ import math
 import numpy as np
 from numba import njit
 
-from symprop.codegen.support import (call_f1, call_f3, copy_into, empty_matrix, empty_vector,
-                                     finite_data, matmul_nn, matmul_nt, matmul_tn, matrix_view,
-                                     sgd_step, shuffle_order, step_weights)
+from symprop.codegen.support import (borrowed, call_f1, call_f3, copy_into, empty_matrix,
+                                     empty_vector, finite_data, matmul_nn, matmul_nt, matmul_tn,
+                                     matrix_view, shuffle_order, step_weights)
 from symprop.codegen.vector_math import exp_float64, tanh_float64
 
 DTYPE = np.float64
@@ -62,7 +62,9 @@ SMALL_PRODUCT = 4096      # multiply-adds up to which plain loops replace a BLAS
 
 # -- the products: plain loops for small ones (a BLAS call costs more than it computes, and
 # the loops' bits do not depend on how many threads BLAS runs), BLAS for the rest -------------
-@njit(cache=True, error_model="numpy")
+# (a training step's helpers are `inline="always"`: numba inlines them into their callers, as
+# a call, each array passed as a score of words, cost more than a tiny layer's work)
+@njit(cache=True, error_model="numpy", inline="always")
 def product_nt(A, B, out):
     """out = A @ B.T."""
     rows, inner = A.shape
@@ -78,7 +80,7 @@ def product_nt(A, B, out):
             out[r, k] = total
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def product_nn(A, B, out):
     """out = A @ B."""
     rows, inner = A.shape
@@ -95,7 +97,7 @@ def product_nn(A, B, out):
                 out[r, k] += a * B[j, k]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def product_tn(A, B, out):
     """out = A.T @ B."""
     rows, m = A.shape
@@ -113,7 +115,7 @@ def product_tn(A, B, out):
                 out[k, j] += a * B[r, j]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def weight_step(D, below, W, v, lr, momentum):
     """W steps by -lr × D.T @ below (with momentum through v): `step_weights`' BLAS gemm, or
     for a small product the same step in plain loops."""
@@ -137,13 +139,13 @@ def weight_step(D, below, W, v, lr, momentum):
 
 # -- views into the flat arrays (`matrix_view`, not slice and reshape: numba's reshape is a C
 # call per view, and a tiny network's step makes a score of views) -----------------------------
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def weights_of(theta, layout, l):
     """Layer l's (0-based) weight matrix, a view of theta: units x fan-in."""
     return matrix_view(theta, layout[l, W_OFF], layout[l, UNITS], layout[l, FAN_IN])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def bias_of(theta, layout, l):
     """Layer l's bias vector, a view of theta (empty when the layer has none)."""
     start = layout[l, B_OFF]
@@ -152,14 +154,14 @@ def bias_of(theta, layout, l):
     return theta[start:start + layout[l, UNITS]]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def rows_of(buffer, layout, l, capacity, rows):
     """Layer l's (rows x units) block of a row buffer holding ``capacity`` rows per layer."""
     return matrix_view(buffer, capacity * layout[l, ROW_OFF], rows, layout[l, UNITS])
 
 
 # -- the per-row pieces, one branch per rule table row -----------------------------------------
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def activate(act, f_addr, bias, keep_z, Z, A, b, log_norm):
     """A = f(Z + b) row by row (Z + b stored back into Z if ``keep_z``); CUSTOM: f at f_addr."""
     rows, units = Z.shape
@@ -651,7 +653,7 @@ def output_delta(pair, layout, Z, A, T, D, log_norm, scale):
     return loss_sum
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def count_correct(A, T, classify, midpoint):
     """Rows classified correctly: one output against the midpoint, or the largest output."""
     rows, units = A.shape
@@ -674,7 +676,7 @@ def count_correct(A, T, classify, midpoint):
     return correct
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def column_sums(D, g):
     """g[k] = Σ_r D[r, k]: a bias gradient."""
     rows, units = D.shape
@@ -685,14 +687,28 @@ def column_sums(D, g):
             g[k] += D[r, k]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
+def bias_step(D, g, b, v, lr, momentum):
+    """b steps by -lr × Σ_r D[r, ·] (with momentum through v), the sums made in g: `column_sums`
+    and `sgd_step` without the reshapes (a C call each)."""
+    column_sums(D, g)
+    for k in range(b.shape[0]):
+        if momentum == 0:
+            b[k] -= lr * g[k]
+        else:
+            step = momentum * v[k] - lr * g[k]
+            v[k] = step
+            b[k] += step
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def row_width(layout):
     """Units of all layers together: the width of the row buffers."""
     last = layout.shape[0] - 1
     return layout[last, ROW_OFF] + layout[last, UNITS]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def forward_pass(xs, theta, layout, Zs, As, log_norm, capacity):
     """Every layer's net inputs and outputs for the rows of xs; returns the last outputs."""
     rows = xs.shape[0]
@@ -707,6 +723,13 @@ def forward_pass(xs, theta, layout, Zs, As, log_norm, capacity):
     return below
 
 
+@njit(cache=True, error_model="numpy")
+def forward_rows(xs, theta, layout, Zs, As, log_norm, capacity):
+    """`forward_pass` compiled once for the entry points other than training (inlined into each,
+    its activations would be compiled three more times: a slower build)."""
+    return forward_pass(xs, theta, layout, Zs, As, log_norm, capacity)
+
+
 # -- the entry points --------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
 def forward(X, theta, layout):
@@ -716,7 +739,7 @@ def forward(X, theta, layout):
     Zs = empty_vector(rows * width, DTYPE)
     As = empty_vector(rows * width, DTYPE)
     log_norm = empty_vector(rows, DTYPE)
-    return forward_pass(X, theta, layout, Zs, As, log_norm, rows).copy()
+    return forward_rows(X, theta, layout, Zs, As, log_norm, rows).copy()
 
 
 @njit(cache=True, error_model="numpy")
@@ -728,7 +751,7 @@ def loss(X, Y, theta, layout, pair):
     Zs = empty_vector(rows * width, DTYPE)
     As = empty_vector(rows * width, DTYPE)
     log_norm = empty_vector(rows, DTYPE)
-    out = forward_pass(X, theta, layout, Zs, As, log_norm, rows)
+    out = forward_rows(X, theta, layout, Zs, As, log_norm, rows)
     D = empty_matrix(rows, Y.shape[1], DTYPE)
     return output_delta(pair, layout, rows_of(Zs, layout, last, rows, rows), out, Y, D, log_norm,
                         1.0) / rows
@@ -744,7 +767,7 @@ def backward(X, Y, theta, layout, pair, grad):
     As = empty_vector(rows * width, DTYPE)
     Ds = empty_vector(rows * width, DTYPE)
     log_norm = empty_vector(rows, DTYPE)
-    out = forward_pass(X, theta, layout, Zs, As, log_norm, rows)
+    out = forward_rows(X, theta, layout, Zs, As, log_norm, rows)
     loss_sum = output_delta(pair, layout, rows_of(Zs, layout, last, rows, rows), out, Y,
                             rows_of(Ds, layout, last, rows, rows), log_norm,
                             1.0 / DTYPE(rows))
@@ -780,7 +803,6 @@ def train_epochs(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs
     if not finite_data(X, Y):
         return -1       # a NaN or an infinity in the data: nothing is trained
     n_samples = X.shape[0]
-    last = layout.shape[0] - 1
     # a choice, not min(): numba compiles min() anew in every process
     size = batch_size if batch_size < n_samples else n_samples
     width = row_width(layout)
@@ -793,12 +815,34 @@ def train_epochs(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs
     log_norm = empty_vector(size, DTYPE)
     bias_grad = empty_vector(width, DTYPE)
     saved = empty_vector(theta.shape[0], DTYPE)
+    return run_epochs(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs, size, lr,
+                      momentum, shuffle, state, order, loss_hist, acc_hist, Xb, Yb, Zs, As, Ds,
+                      log_norm, bias_grad, saved)
+
+
+@njit(cache=True, error_model="numpy")
+def run_epochs(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs, size, lr,
+               momentum, shuffle, state, order, loss_hist, acc_hist, Xb, Yb, Zs, As, Ds,
+               log_norm, bias_grad, saved):
+    """`train_epochs`' loop over epochs and minibatches of ``size`` rows, on its buffers."""
+    # every array is an argument, alive for the whole call: the loop works on `borrowed` views,
+    # so the views a step makes per layer count no references (atomic increments and
+    # decrements, a third of a tiny network's step once its helpers are inlined)
+    X, Y, theta, velocity, layout = (borrowed(X), borrowed(Y), borrowed(theta),
+                                     borrowed(velocity), borrowed(layout))
+    state, order, Xb, Yb = borrowed(state), borrowed(order), borrowed(Xb), borrowed(Yb)
+    Zs, As, Ds, log_norm = borrowed(Zs), borrowed(As), borrowed(Ds), borrowed(log_norm)
+    bias_grad, saved = borrowed(bias_grad), borrowed(saved)
+    n_samples = X.shape[0]
+    last = layout.shape[0] - 1
     for i in range(n_samples):
         order[i] = i
     done = epochs
     for epoch in range(epochs):
-        # a copy of the parameters, to go back to if this epoch's loss is not finite
-        copy_into(saved, theta)
+        # a copy of the parameters, to go back to if this epoch's loss is not finite (a loop:
+        # `copy_into` reshapes, a C call each, and a tiny network's epoch is a few steps)
+        for i in range(theta.shape[0]):
+            saved[i] = theta[i]
         if shuffle:
             shuffle_order(order, state, True)
         loss_sum = 0.0
@@ -836,10 +880,8 @@ def train_epochs(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs
                 # W steps by -lr times D^T below, summed over the rows (one BLAS gemm)
                 weight_step(D, below, W, weights_of(velocity, layout, l), lr, momentum)
                 if layout[l, B_OFF] >= 0:
-                    g = bias_grad[:layout[l, UNITS]]
-                    column_sums(D, g)
-                    sgd_step(bias_of(theta, layout, l), g, bias_of(velocity, layout, l), lr,
-                             momentum)
+                    bias_step(D, bias_grad[:layout[l, UNITS]], bias_of(theta, layout, l),
+                              bias_of(velocity, layout, l), lr, momentum)
         mean_loss = loss_sum / n_samples
         loss_hist[epoch] = mean_loss
         acc_hist[epoch] = correct / n_samples if classify != 0 else np.nan
