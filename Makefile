@@ -49,6 +49,7 @@ bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python -m benchmarks.own_rows --out reports/own-rows.md
 	$(BENCH_VENV)/bin/python -m benchmarks.custom_rows_family
 	$(BENCH_VENV)/bin/python -m benchmarks.call_overhead --out reports/call-overhead-table.md
+	$(BENCH_VENV)/bin/python -m benchmarks.job_line --out reports/job-line-table.md
 
 bench-quick: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python -m benchmarks.run --quick --out reports/benchmarks-quick.md

@@ -138,8 +138,8 @@ def choose_family(network, dtype: str, shape: str | None, fastmath: bool = False
 
 
 # -- a per-network module only when the job repays its compile (sizes and counts, never timing) --
-UNROLL_MIN_STEPS = 1_000_000    # minibatch steps: the family's fixed cost per step (~3-6 µs)
-#                                 against an unrolled module's compile (~3-6 s)
+UNROLL_MIN_STEPS = 10_000_000   # minibatch steps: an unrolled module's compile (3-7 s) against
+#                                 what it saves a step over the family (reports/job-line.md)
 LOOPS_MIN_FLOP = 10**12         # a loops module's compile (~3-6 s) against a few per cent
 
 
@@ -148,9 +148,9 @@ def choose_shape_for_job(network, rows: int, epochs: int, batch_size: int) -> st
     unless the job is long enough to repay compiling a per-network module.
 
     Small networks (≤ UNROLL_MAX_PARAMS): ``unrolled`` from UNROLL_MIN_STEPS minibatch steps on
-    (codegen/README.md: the family pays a few µs per step on tiny matrices, the unrolled
-    kernel tens of ns per sample). Larger ones: ``loops`` from LOOPS_MIN_FLOP floating-point
-    operations of weight products. Depends only on the job, so results are reproducible.
+    (`benchmarks.job_line`: the compile is repaid after 5-25 million steps). Larger ones:
+    ``loops`` from LOOPS_MIN_FLOP floating-point operations of weight products. Depends only
+    on the job, so results are reproducible.
     """
     rows, epochs, batch = max(int(rows), 1), max(int(epochs), 0), max(int(batch_size), 1)
     steps = epochs * -(-rows // batch)
