@@ -143,6 +143,42 @@ def measure(calls: int = 2000, epochs_list: tuple[int, ...] = (1, 500)) -> list[
     return rows
 
 
+def jax_scan_us(epochs_list: tuple[int, ...], calls: int) -> dict[int, float] | None:
+    """The same job (XOR 2-2-1 sigmoid sse, 4 rows, batch 1, float64) as one compiled JAX
+    program (the `jax_scan` peer: ``fori_loop`` over epochs of ``lax.scan`` steps, compiled
+    once beforehand), µs per call, min over calls; None without JAX (``make bench`` has it)."""
+    from .peers._jax_common import device_params, jax_modules, make_step
+    from .timing import PeerUnavailable
+    from .workloads import WORKLOADS
+
+    try:
+        jax, jnp = jax_modules()
+    except PeerUnavailable:
+        return None
+    workload = WORKLOADS["W1"]
+    net, X, Y = xor()
+    step = make_step(workload, jax, jnp)
+    xs, ds = jax.device_put(X.reshape(ROWS, 1, -1)), jax.device_put(Y.reshape(ROWS, 1, -1))
+
+    def run(p, xs, ds, n_epochs):
+        def epoch(_, p):
+            p, _ = jax.lax.scan(lambda q, xd: (step(q, xd[0], xd[1]), None), p, (xs, ds))
+            return p
+        return jax.lax.fori_loop(0, n_epochs, epoch, p)
+
+    params = device_params(net.compile(shape="unrolled").init_params(0), "float64", jax)
+    compiled = jax.jit(run).lower(params, xs, ds, np.int32(1)).compile()
+    out = {}
+    for epochs in epochs_list:
+        n = calls if epochs < 100 else max(50, calls // 10)
+        def call(e=epochs):
+            return jax.block_until_ready(compiled(params, xs, ds, np.int32(e)))
+
+        call()
+        out[epochs] = _min_ns([call], n)[0] / 1e3
+    return out
+
+
 def table(rows: list[dict]) -> str:
     lines = ["| module | epochs | kernel alone (µs) | no checks (µs) | `kernels.train` (µs) | "
              "fixed cost (µs) | of which checks (µs) |",
@@ -160,11 +196,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     rows = measure(args.calls)
+    jax_us = jax_scan_us(tuple(sorted({r["epochs"] for r in rows})), args.calls)
     load = os.getloadavg()
     text = (f"{table(rows)}\n\nXOR 2-2-1, {ROWS} rows, batch {BATCH}, float64; min over the "
             f"calls (500 epochs: a tenth as many); load average "
             f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n")
+    if jax_us is None:
+        text += "\nJAX is not installed here: no comparison (`make bench` has it).\n"
+    else:
+        text += ("\nThe same calls as one compiled JAX `lax.scan` program (float64, compiled "
+                 "before; symprop ÷ JAX as a speed ratio, > 1: symprop faster):\n\n"
+                 "| epochs | JAX lax.scan (µs) | symprop unrolled | symprop family |\n"
+                 "|---|---|---|---|\n")
+        for epochs, us in jax_us.items():
+            by = {r["module"]: r["train_us"] for r in rows if r["epochs"] == epochs}
+            text += (f"| {epochs} | {us:.1f} | {us / by['unrolled']:.2f}× | "
+                     f"{us / by['family']:.2f}× |\n")
     print(text)
     if args.out:
         args.out.write_text(text, encoding="utf-8")

@@ -188,15 +188,16 @@ class Kernels:
             params[name] = value
         return params
 
-    def _params(self, params: Mapping[str, Any]) -> list[np.ndarray]:
+    def _params(self, params: Mapping[str, Any], copied: bool = False) -> list[np.ndarray]:
         # the usual case first, checked in a few hundred nanoseconds: a dict of C-contiguous
-        # arrays of our dtype and shapes, exactly our keys
+        # arrays of our dtype and shapes, exactly our keys (any memory order when ``copied``:
+        # the caller copies them into arrays of its own)
         if type(params) is dict and len(params) == len(self.param_shapes):
             fast = []
             for name, shape in self.param_shapes.items():
                 value = params.get(name)
                 if (type(value) is not np.ndarray or value.dtype is not self._np_dtype
-                        or value.shape != shape or not value.flags.c_contiguous):
+                        or value.shape != shape or not (copied or value.flags.c_contiguous)):
                     break
                 fast.append(value)
             else:
@@ -341,7 +342,7 @@ class Kernels:
                 and X.flags.num & Y.flags.num & USUAL_FLAGS == USUAL_FLAGS):
             X = _usual(self._inputs(X))
             Y = _usual(self._targets(Y, X.shape[0]))
-        work = self._params(params)
+        work = self._params(params, copied=True)
         # plain ints and floats in range are checked inline; anything else by the full checks
         if type(epochs) is not int or epochs < 0:
             _check_int(epochs, "epochs", 0)
