@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
 import symprop
+
+from .timing import emit, sitting
 
 ROWS = 4
 BATCH = 1
@@ -197,11 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = measure(args.calls)
     jax_us = jax_scan_us(tuple(sorted({r["epochs"] for r in rows})), args.calls)
-    load = os.getloadavg()
     text = (f"{table(rows)}\n\nXOR 2-2-1, {ROWS} rows, batch {BATCH}, float64; min over the "
-            f"calls (500 epochs: a tenth as many); load average "
-            f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n")
+            f"calls (500 epochs: a tenth as many); {sitting()}.\n")
     if jax_us is None:
         text += "\nJAX is not installed here: no comparison (`make bench` has it).\n"
     else:
@@ -213,9 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             by = {r["module"]: r["train_us"] for r in rows if r["epochs"] == epochs}
             text += (f"| {epochs} | {us:.1f} | {us / by['unrolled']:.2f}× | "
                      f"{us / by['family']:.2f}× |\n")
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    emit(text, args.out)
     return 0
 
 

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .timing import emit, sitting
+
 NETS = [  # (label, inputs, [(units, activation)], loss, batch)
     ("XOR 2-2-1 sigmoid, sse, batch 1", 2, [(2, "sigmoid"), (1, "sigmoid")], "sse", 1),
     ("XOR 2-2-1 sigmoid, sse, batch 10", 2, [(2, "sigmoid"), (1, "sigmoid")], "sse", 10),
@@ -123,13 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     from symprop.codegen.options import UNROLL_MIN_STEPS
 
     rows = measure(args.repeats)
-    load = os.getloadavg()
-    text = (f"{table(rows)}\n\n{ROWS} rows, float64; UNROLL_MIN_STEPS = {UNROLL_MIN_STEPS:,}; "
-            f"load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n")
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    emit(f"{table(rows)}\n\n{ROWS} rows, float64; UNROLL_MIN_STEPS = {UNROLL_MIN_STEPS:,}; "
+         f"{sitting()}.\n", args.out)
     return 0
 
 

@@ -28,6 +28,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from .timing import emit
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # name, inputs, hidden layers (units, activation), outputs, output activation, loss, batch,
@@ -208,10 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                  f" → {out} {loss}, batch {batch}, {epochs} epochs, {n:,} rows")
         lines.append(f"| {title} | " + " | ".join(
             f"{r[c]:.2f} s" if c in r else "—" for c in columns) + " |")
-    table = "\n".join(lines) + "\n\n" + build_line + "\n"
-    print(table)
-    if args.out:
-        args.out.write_text(table, encoding="utf-8")
+    emit("\n".join(lines) + "\n\n" + build_line + "\n", args.out)
     return 0
 
 

@@ -164,3 +164,17 @@ def batches(n: int, batch_size: int) -> list[slice]:
 def as_dtype(a: np.ndarray, dtype: str) -> np.ndarray:
     """A fresh, writable, C-contiguous copy in ``dtype``."""
     return np.array(a, dtype=dtype, order="C", copy=True)
+
+
+def sitting() -> str:
+    """When and under what load a measurement was made, for the line under its table."""
+    load = os.getloadavg()
+    return (f"load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+
+
+def emit(text: str, out) -> None:
+    """A benchmark's table to stdout, and to the file ``out`` when one is given."""
+    print(text)
+    if out:
+        out.write_text(text, encoding="utf-8")
