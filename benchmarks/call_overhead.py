@@ -38,17 +38,20 @@ def xor() -> tuple[symprop.Network, np.ndarray, np.ndarray]:
     return net, X, np.array([[0.0], [1.0], [1.0], [0.0]])
 
 
-def _bare(kernels, params: dict, X: np.ndarray, Y: np.ndarray, epochs: int):
-    """The kernel call alone, every argument made beforehand (the family's own entry point for
-    the family)."""
+def _scratch(kernels, epochs: int) -> tuple:
+    """What `Kernels.train` keeps from call to call: row order, histories, random state, and
+    the learning rate and momentum in the kernel's dtype."""
     dtype = np.dtype(kernels.dtype).type
-    order = np.empty(ROWS, dtype=np.int64)
-    loss_hist, acc_hist = np.empty(epochs), np.empty(epochs)
-    state = np.zeros(1, dtype=np.uint64)
-    lr, mom = dtype(LR), dtype(0.0)
+    return (np.empty(ROWS, dtype=np.int64), np.empty(epochs), np.empty(epochs),
+            np.zeros(1, dtype=np.uint64), dtype(LR), dtype(0.0))
+
+
+def _bare(kernels, params: dict, X: np.ndarray, Y: np.ndarray, epochs: int):
+    """The kernel call alone, every argument made beforehand (for the family, its unchecked
+    entry point, as `Kernels.train` calls it)."""
+    order, loss_hist, acc_hist, state, lr, mom = _scratch(kernels, epochs)
     module = kernels.module
-    family = getattr(module, "family", None)
-    if family is None:
+    if getattr(module, "flat_kernel", None) is None:
         work = [p.copy() for p in params.values()]
         vel = [np.zeros_like(p) for p in work]
         kernel = module.train_epochs
@@ -56,26 +59,23 @@ def _bare(kernels, params: dict, X: np.ndarray, Y: np.ndarray, epochs: int):
                               loss_hist, acc_hist)
     theta = module.pack(list(params.values()))
     velocity = np.zeros_like(theta)
-    # the unchecked export, as `Kernels.train` calls it (the module's own name checks types)
-    kernel = getattr(family, "UNCHECKED", family).train_epochs
-    layout, pair = module.layout, module.pair
-    classify, midpoint = module.classify, module.midpoint
-    return lambda: kernel(X, Y, theta, velocity, layout, pair, classify, midpoint, epochs, BATCH,
-                          lr, mom, True, state, order, loss_hist, acc_hist)
+    kernel, extra = module.flat_kernel
+    return lambda: kernel(X, Y, theta, velocity, *extra, epochs, BATCH, lr, mom, True, state,
+                          order, loss_hist, acc_hist)
 
 
 def _floor(kernels, params: dict, X: np.ndarray, Y: np.ndarray, epochs: int):
     """What a call must do whatever it checks: new parameter arrays (the caller's are left as
     they are), the kernel, the histories as lists, the result dict — and no check at all."""
-    dtype = np.dtype(kernels.dtype).type
-    order = np.empty(ROWS, dtype=np.int64)
-    loss_hist, acc_hist = np.empty(epochs), np.empty(epochs)
-    state = np.zeros(1, dtype=np.uint64)
-    lr, mom = dtype(LR), dtype(0.0)
+    order, loss_hist, acc_hist, state, lr, mom = _scratch(kernels, epochs)
     names = tuple(params)
     module = kernels.module
-    family = getattr(module, "flat_kernel", None)
-    if family is None:
+
+    def result(arrays):
+        return (dict(zip(names, arrays)),  # noqa: B905 — as Kernels does
+                {"loss": loss_hist.tolist(), "accuracy": acc_hist.tolist()})
+
+    if getattr(module, "flat_kernel", None) is None:
         kernel = module.train_epochs
         vel = [np.zeros_like(p) for p in params.values()]
 
@@ -83,18 +83,16 @@ def _floor(kernels, params: dict, X: np.ndarray, Y: np.ndarray, epochs: int):
             work = [params[n].copy() for n in names]
             kernel(X, Y, *work, *vel, epochs, BATCH, lr, mom, True, state, order, loss_hist,
                    acc_hist)
-            return dict(zip(names, work)), {  # noqa: B905 — as Kernels does"loss": loss_hist.tolist(),
-                                            "accuracy": acc_hist.tolist()}
+            return result(work)
         return call
-    kernel, extra = family
+    kernel, extra = module.flat_kernel
     velocity = np.zeros(module.size)
 
     def call():
         theta, views = module.pack_views([params[n] for n in names])
         kernel(X, Y, theta, velocity, *extra, epochs, BATCH, lr, mom, True, state, order,
                loss_hist, acc_hist)
-        return dict(zip(names, views)), {  # noqa: B905 — as Kernels does"loss": loss_hist.tolist(),
-                                         "accuracy": acc_hist.tolist()}
+        return result(views)
     return call
 
 

@@ -230,20 +230,19 @@ def finite_matrix(A):
     return bad == 0
 
 
+_EXPONENT_ONES = {64: 0x7FF0000000000000, 32: 0x7F800000}   # by width: the bits of infinity
+
+
 def exponent_ones(dtype):
     """The exponent bits of a float of ``dtype`` (the bits of infinity), as its integer."""
-    return float_bits_of_inf[np.dtype(dtype).name]
-
-
-float_bits_of_inf = {"float64": 0x7FF0000000000000, "float32": 0x7F800000}
+    return _EXPONENT_ONES[np.dtype(dtype).itemsize * 8]
 
 
 @overload(exponent_ones)
 def _exponent_ones_impl(dtype):
-    width = getattr(getattr(dtype, "dtype", None), "bitwidth", None)
-    if width not in (32, 64):
+    ones = _EXPONENT_ONES.get(getattr(getattr(dtype, "dtype", None), "bitwidth", None))
+    if ones is None:
         return None
-    ones = float_bits_of_inf[f"float{width}"]
     return lambda dtype: ones
 
 

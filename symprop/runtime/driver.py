@@ -24,22 +24,25 @@ NOT_FINITE = -1             # what a kernel's train_epochs returns for X or Y no
 _NOT_FINITE_SAYS = {"X": "inputs contain NaN or infinity", "Y": "targets contain NaN or infinity"}
 
 
-def check_finite(data: np.ndarray, key: str) -> None:
+def _not_finite_error(data: np.ndarray, key: str) -> SpecError | None:
     """SpecError naming ``key`` ("X" or "Y") when ``data`` holds a NaN or an infinity."""
-    if not np.isfinite(data).all():
-        raise SpecError(_NOT_FINITE_SAYS[key], key=key, expected="finite numbers")
+    if np.isfinite(data).all():
+        return None
+    return SpecError(_NOT_FINITE_SAYS[key], key=key, expected="finite numbers")
+
+
+def check_finite(data: np.ndarray, key: str) -> None:
+    """Raise `_not_finite_error` when there is one."""
+    if (error := _not_finite_error(data, key)) is not None:
+        raise error
 
 
 def not_finite(X: np.ndarray, Y: np.ndarray) -> SpecError:
     """The error for a run the kernel refused (`NOT_FINITE`), naming X or Y."""
-    try:
-        check_finite(X, "X")
-        check_finite(Y, "Y")
-    except SpecError as exc:
-        return exc
-    # finite again by now: another thread wrote to the data while the kernel read it
-    return SpecError("inputs or targets held NaN or infinity while training", key="X",
-                     expected="finite numbers, not changed during training")
+    # both finite by now: another thread wrote to the data while the kernel read it
+    return (_not_finite_error(X, "X") or _not_finite_error(Y, "Y")
+            or SpecError("inputs or targets held NaN or infinity while training", key="X",
+                         expected="finite numbers, not changed during training"))
 
 
 @dataclass
@@ -57,7 +60,8 @@ class Ran:
 def one_call(kernel, rows: int, epochs: int, threads: int, progress: bool,
              chunk_epochs: int | None, compiling: bool | None) -> bool:
     """Is the whole run one kernel call with nothing to time or show (the usual short call)?
-    Then `Kernels.train` calls the kernel itself; `run_chunks` decides the same way."""
+    Then `Kernels.train` calls the kernel itself; `run_chunks` decides the same way. Pass
+    ``compiling`` when known: looking for numba's ``overloads`` costs a microsecond."""
     if compiling is None:
         compiling = not getattr(kernel, "overloads", True)  # numba compiles on the first call
     chunk = chunk_epochs or max(1, FIRST_CHUNK_SAMPLES // rows)

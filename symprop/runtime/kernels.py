@@ -17,7 +17,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import SpecError, TrainingError
-from .driver import CHUNK_SECONDS, FIRST_CHUNK_SAMPLES, check_finite, not_finite, run_chunks
+from .driver import (
+    CHUNK_SECONDS,
+    FIRST_CHUNK_SAMPLES,
+    check_finite,
+    not_finite,
+    one_call,
+    run_chunks,
+)
 
 SHORT_SUM = 32          # numbers: up to this many, a list's sum is cheaper than NumPy's
 SCRATCH_EPOCHS = 4096   # calls of up to this many epochs keep their scratch arrays for the next
@@ -123,7 +130,7 @@ class Kernels:
         self._flat_kernel = getattr(module, "flat_kernel", None)
         self._train_epochs = module.train_epochs
         # the kernel needs no compiling on its next call (numba compiles on the first one)
-        self._ready = is_compiled(self._train_flat or module.train_epochs)
+        self._ready = is_compiled(self._train_flat or self._train_epochs)
         self._idle_velocities = ([np.full(module.size, np.nan, self._np_dtype)]
                                  if self._flat_kernel is not None else
                                  [np.full(s, np.nan, self._np_dtype)
@@ -376,29 +383,30 @@ class Kernels:
             work = [theta]
             velocities = (self._idle_velocities if mom == 0.0
                           else [np.zeros(theta.shape[0], dtype)])
+            kernel = self._train_flat
         else:
             work = [p.copy() for p in work]
             velocities = (self._idle_velocities if mom == 0.0
                           else [np.zeros(p.shape, dtype) for p in work])
             kernel = self._train_epochs
         # the usual short call (one kernel call, nothing to time or show): the kernel itself,
-        # no driver in between — the rule `driver.one_call` states
-        if (self._ready and not progress and self.threads == 1
-                and 0 < epochs <= (chunk_epochs or max(1, FIRST_CHUNK_SAMPLES // rows))):
+        # no driver in between
+        if one_call(kernel, rows, epochs, self.threads, progress, chunk_epochs,
+                    not self._ready):
             if self._flat_kernel is not None:
                 kernel, extra = self._flat_kernel
                 done = kernel(X, Y, theta, velocities[0], *extra, epochs, batch_size,
-                              self._scalar(lr), self._scalar(mom), shuffle is True or
-                              bool(shuffle), state, order, loss_hist, acc_hist)
+                              self._scalar(lr), self._scalar(mom), bool(shuffle), state, order,
+                              loss_hist, acc_hist)
             else:
                 done = kernel(X, Y, *work, *velocities, epochs, batch_size, self._scalar(lr),
-                              self._scalar(mom), shuffle is True or bool(shuffle), state,
-                              order, loss_hist, acc_hist)
+                              self._scalar(mom), bool(shuffle), state, order, loss_hist,
+                              acc_hist)
         else:
             if epochs == 0:     # no kernel call to look at the data
                 check_finite(X, "X")
                 check_finite(Y, "Y")
-            kernel = self._train_flat or self.module.train_epochs
+            kernel = self._train_flat or self._train_epochs
             # (the family is compiled when it is loaded: nothing to time on its first call)
             ran = run_chunks(kernel, X, Y, work, velocities, state, epochs, batch_size,
                              self._scalar(lr), self._scalar(mom), bool(shuffle),
